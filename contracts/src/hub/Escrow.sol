@@ -10,7 +10,8 @@ import {IEscrow} from "../interfaces/IEscrow.sol";
 import {HubStorage} from "./HubStorage.sol";
 
 /// @title Escrow
-/// @notice Deposits, withdrawals and the four internal primitives every payment is made of:
+/// @notice The internal side of the escrow: deposits, withdrawals and the four primitives every payment
+/// is made of:
 /// lock (free → locked), unlock (locked → free), seize (locked → the hub's pool) and reward
 /// (pool → free). Each emits one event right after its state change.
 /// @dev Free and locked balances share one slot with the account's worker score, so a payment that
@@ -29,34 +30,6 @@ abstract contract Escrow is HubStorage, IEscrow {
         bytes32 s;
     }
 
-    // ─── External ───
-
-    /// @inheritdoc IEscrow
-    function deposit(uint256 amount) external nonReentrant {
-        _deposit(msg.sender, msg.sender, amount);
-    }
-
-    /// @inheritdoc IEscrow
-    function depositFor(address account, uint256 amount) external nonReentrant {
-        _deposit(msg.sender, account, amount);
-    }
-
-    /// @notice Deposits with an EIP-2612 permit instead of a prior `approve`, in one transaction.
-    function depositWithPermit(uint256 amount, Permit calldata permit) external nonReentrant {
-        _permit(amount, permit);
-        _deposit(msg.sender, msg.sender, amount);
-    }
-
-    /// @inheritdoc IEscrow
-    function withdraw(uint256 amount) external nonReentrant {
-        _withdraw(msg.sender, amount);
-    }
-
-    /// @inheritdoc IEscrow
-    function withdrawTo(address to, uint256 amount) external nonReentrant {
-        _withdraw(to, amount);
-    }
-
     // ─── Internal ───
 
     function _deposit(address from, address account, uint256 amount) internal {
@@ -71,13 +44,13 @@ abstract contract Escrow is HubStorage, IEscrow {
         _token.safeTransferFrom(from, address(this), amount);
     }
 
-    function _withdraw(address to, uint256 amount) internal {
+    function _withdraw(address account, address to, uint256 amount) internal {
         if (amount == 0) revert EscrowZeroAmount();
-        Account storage acc = _accounts[msg.sender];
+        Account storage acc = _accounts[account];
         uint256 free = acc.free;
-        if (free < amount) revert EscrowInsufficientBalance(msg.sender, free, amount);
+        if (free < amount) revert EscrowInsufficientBalance(account, free, amount);
         acc.free = uint112(free - amount);
-        emit Withdrawn(msg.sender, to, amount);
+        emit Withdrawn(account, to, amount);
         _token.safeTransfer(to, amount);
     }
 

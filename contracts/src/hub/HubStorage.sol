@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Account, Category, Contribution, Task} from "../libraries/Types.sol";
+import {Account, AssetRecord, Category, Contribution, DealSlot, Task} from "../libraries/Types.sol";
 import {AppRegistry} from "../registries/AppRegistry.sol";
 import {DatasetRegistry} from "../registries/DatasetRegistry.sol";
 import {WorkerpoolRegistry} from "../registries/WorkerpoolRegistry.sol";
@@ -52,12 +52,15 @@ abstract contract HubStorage is Ownable, EIP712, IHubErrors {
     mapping(address account => Account) internal _accounts;
     mapping(bytes32 orderHash => uint256 consumed) internal _consumed;
     mapping(bytes32 orderHash => address owner) internal _presigned;
-    mapping(bytes32 dealId => bytes32 commitment) internal _deals;
+    mapping(bytes32 dealId => DealSlot) internal _deals;
+    mapping(address asset => AssetRecord) internal _assets;
     mapping(bytes32 taskId => Task) internal _tasks;
     mapping(bytes32 taskId => mapping(uint256 position => Contribution)) internal _contributions;
     mapping(bytes32 taskId => mapping(uint256 group => bytes32 resultHash)) internal _groupHashes;
     mapping(bytes32 taskId => bytes resultsCallback) internal _resultsCallbacks;
     Category[] internal _categories;
+    /// @dev The one field of a category that matching reads; zero means no such category.
+    mapping(uint256 category => uint256 workClockTimeRef) internal _categoryTimeRefs;
     uint256 internal _callbackGas;
     /// @dev Reentrancy lock in transient storage: ~200 gas per call instead of ~2.3k for a storage flag.
     bool private transient _entered;
@@ -97,6 +100,7 @@ abstract contract HubStorage is Ownable, EIP712, IHubErrors {
     {
         if (workClockTimeRef == 0) revert HubInvalidTimeRef(workClockTimeRef);
         category = _categories.length;
+        _categoryTimeRefs[category] = workClockTimeRef;
         _categories.push(Category({name: name, description: description, workClockTimeRef: workClockTimeRef}));
         emit CategoryCreated(category, name, description, workClockTimeRef);
     }

@@ -3,7 +3,8 @@ pragma solidity 0.8.30;
 
 import {Orders} from "../libraries/Orders.sol";
 import {Signatures} from "../libraries/Signatures.sol";
-import {Deal} from "../libraries/Types.sol";
+import {AssetKind, AssetRecord, Deal, DealSlot} from "../libraries/Types.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC734} from "../interfaces/IERC734.sol";
 import {IMarket} from "../interfaces/IMarket.sol";
 import {Escrow} from "./Escrow.sol";
@@ -89,7 +90,17 @@ abstract contract Market is Escrow, IMarket {
 
         dealId = keccak256(abi.encodePacked(m.requestHash, requestConsumed));
         Deal memory deal = _buildDeal(m, appOrder, datasetOrder, workerpoolOrder, requestOrder, requestConsumed);
-        _deals[dealId] = keccak256(abi.encode(deal));
+        uint160 digest = uint160(uint256(keccak256(abi.encode(deal))));
+        if (m.volume == 1) {
+            // A one-task deal lives in its task's slot (see DealSlot).
+            _tasks[keccak256(abi.encodePacked(dealId, requestConsumed))].dealDigest = digest;
+        } else {
+            _deals[dealId] = DealSlot({
+                digest: digest,
+                botFirst: SafeCast.toUint48(requestConsumed),
+                botSize: SafeCast.toUint48(m.volume)
+            });
+        }
 
         uint256 taskPrice = deal.appPrice + deal.datasetPrice + deal.workerpoolPrice;
         _lock(deal.requester, taskPrice * m.volume, dealId);
@@ -112,7 +123,8 @@ abstract contract Market is Escrow, IMarket {
         if (requestOrder.category != workerpoolOrder.category) {
             revert MarketCategoryMismatch(requestOrder.category, workerpoolOrder.category);
         }
-        if (requestOrder.category >= _categories.length) revert MarketUnknownCategory(requestOrder.category);
+        uint256 timeRef = _categoryTimeRefs[requestOrder.category];
+        if (timeRef == 0) revert MarketUnknownCategory(requestOrder.category);
         if (requestOrder.trust > workerpoolOrder.trust) {
             revert MarketTrustTooHigh(requestOrder.trust, workerpoolOrder.trust);
         }
@@ -133,7 +145,7 @@ abstract contract Market is Escrow, IMarket {
             revert MarketDatasetMismatch(requestOrder.dataset, datasetOrder.dataset);
         }
         m.tag = tag;
-        m.timeRef = _categories[requestOrder.category].workClockTimeRef;
+        m.timeRef = timeRef;
     }
 
     /// @dev 0x12-0x1b: each order's restrictions against the others' assets and the requester.
@@ -187,23 +199,27 @@ abstract contract Market is Escrow, IMarket {
         Orders.WorkerpoolOrder calldata workerpoolOrder,
         Orders.RequestOrder calldata requestOrder
     ) private view {
-        m.appOwner = _appRegistry.getOwner(appOrder.app);
-        if (m.appOwner == address(0)) revert MarketAppNotRegistered(appOrder.app);
+        AssetRecord memory app = _assets[appOrder.app];
+        if (app.kind != AssetKind.APP) revert MarketAppNotRegistered(appOrder.app);
+        m.appOwner = app.owner;
         m.appHash = _hashTypedDataV4(Orders.hash(appOrder));
         if (!_isSigned(m.appOwner, m.appHash, appOrder.sign)) revert MarketInvalidAppOrderSignature(m.appHash);
 
         if (datasetOrder.dataset != address(0)) {
-            m.datasetOwner = _datasetRegistry.getOwner(datasetOrder.dataset);
-            if (m.datasetOwner == address(0)) revert MarketDatasetNotRegistered(datasetOrder.dataset);
+            AssetRecord memory dataset = _assets[datasetOrder.dataset];
+            if (dataset.kind != AssetKind.DATASET) revert MarketDatasetNotRegistered(datasetOrder.dataset);
+            m.datasetOwner = dataset.owner;
             m.datasetHash = _hashTypedDataV4(Orders.hash(datasetOrder));
             if (!_isSigned(m.datasetOwner, m.datasetHash, datasetOrder.sign)) {
                 revert MarketInvalidDatasetOrderSignature(m.datasetHash);
             }
         }
 
-        (m.workerpoolOwner, m.workerStakeRatio, m.schedulerRewardRatio) =
-            _workerpoolRegistry.getWorkerpoolTerms(workerpoolOrder.workerpool);
-        if (m.workerpoolOwner == address(0)) revert MarketWorkerpoolNotRegistered(workerpoolOrder.workerpool);
+        AssetRecord memory pool = _assets[workerpoolOrder.workerpool];
+        if (pool.kind != AssetKind.WORKERPOOL) revert MarketWorkerpoolNotRegistered(workerpoolOrder.workerpool);
+        m.workerpoolOwner = pool.owner;
+        m.workerStakeRatio = pool.workerStakeRatio;
+        m.schedulerRewardRatio = pool.schedulerRewardRatio;
         m.workerpoolHash = _hashTypedDataV4(Orders.hash(workerpoolOrder));
         if (!_isSigned(m.workerpoolOwner, m.workerpoolHash, workerpoolOrder.sign)) {
             revert MarketInvalidWorkerpoolOrderSignature(m.workerpoolHash);

@@ -38,6 +38,18 @@ contract PnyxHub is Market, Poco {
         _setCallbackGas(DEFAULT_CALLBACK_GAS);
     }
 
+    // ─── External ───
+
+    /// @notice Pulls `amount` tokens from the sender (after `approve`) into its free balance.
+    function deposit(uint256 amount) external nonReentrant {
+        _deposit(msg.sender, msg.sender, amount);
+    }
+
+    /// @notice Pays `amount` of the sender's free balance out in tokens.
+    function withdraw(uint256 amount) external nonReentrant {
+        _withdraw(msg.sender, msg.sender, amount);
+    }
+
     // ─── Fallback ───
     /// @notice Runs any other function in the extension, on the hub's storage.
     fallback() external {

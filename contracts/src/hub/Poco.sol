@@ -5,41 +5,36 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {Signatures} from "../libraries/Signatures.sol";
-import {Account, Contribution, ContributionStatus, Deal, Task, TaskStatus} from "../libraries/Types.sol";
+import {Account, Contribution, ContributionStatus, Deal, DealSlot, Task, TaskStatus} from "../libraries/Types.sol";
 import {IOracleConsumer} from "../interfaces/IOracleConsumer.sol";
-import {IPoco} from "../interfaces/IPoco.sol";
-import {Escrow} from "./Escrow.sol";
+import {PocoBase} from "./PocoBase.sol";
 
 /// @title Poco
-/// @notice The Proof-of-Contribution task lifecycle: initialize, contribute (commit), reveal, finalize
-/// with rewards and scores, the one-transaction `contributeAndFinalize` for trust-1 tasks, reopen,
-/// and claim (refund) after the final deadline.
+/// @notice The hot part of the Proof-of-Contribution task lifecycle: initialize, contribute (commit),
+/// reveal, finalize with rewards and scores, the one-transaction `contributeAndFinalize` for trust-1
+/// tasks, and claim (refund) after the final deadline. `reopen` and the batch claims are in the
+/// extension.
 /// @dev Consensus follows iExec's integer form of Sarmenta's credibility: a worker's weight is
 /// w = max(score/3, 3) - 1, a result's group weight is the product of its workers' weights, the total
 /// is 1 + Σ group weights, and a result wins when group·trust > total·(trust - 1). Group weights are
 /// not stored: each contribution rescans the task's contributions (one slot each), which costs less
 /// than keeping a weight slot per group and a total slot per task for the few replicas a task has.
-abstract contract Poco is Escrow, IPoco {
+abstract contract Poco is PocoBase {
     // ─── External ───
 
-    /// @notice Creates task `idx` of the deal; anyone may call it (the scheduler does in practice).
-    function initialize(bytes32 dealId, uint256 idx, Deal calldata deal)
-        external
-        nonReentrant
-        returns (bytes32 taskId)
-    {
-        uint160 digest = _checkDeal(dealId, deal);
-        return _initialize(dealId, idx, deal, digest);
+    /// @notice Starts task `idx` of the deal; anyone may call it (the scheduler does in practice).
+    function initialize(bytes32 dealId, uint256 idx) external nonReentrant returns (bytes32 taskId) {
+        DealSlot memory slot;
+        // A one-task deal's task slot already holds the digest: skip the (cold) deal slot read.
+        if (_tasks[keccak256(abi.encodePacked(dealId, idx))].dealDigest == 0) slot = _deals[dealId];
+        return _initialize(dealId, idx, slot);
     }
 
-    /// @notice Creates tasks `firstIdx` .. `firstIdx + count - 1` of the deal in one transaction.
-    function initializeBatch(bytes32 dealId, Deal calldata deal, uint256 firstIdx, uint256 count)
-        external
-        nonReentrant
-    {
-        uint160 digest = _checkDeal(dealId, deal);
+    /// @notice Starts tasks `firstIdx` .. `firstIdx + count - 1` of the deal in one transaction.
+    function initializeBatch(bytes32 dealId, uint256 firstIdx, uint256 count) external nonReentrant {
+        DealSlot memory slot = _deals[dealId];
         for (uint256 i = 0; i < count; ++i) {
-            _initialize(dealId, firstIdx + i, deal, digest);
+            _initialize(dealId, firstIdx + i, slot);
         }
     }
 
@@ -130,6 +125,36 @@ abstract contract Poco is Escrow, IPoco {
         emit TaskRevealed(taskId, msg.sender, resultDigest);
     }
 
+    /// @notice Reveals every winning contribution whose seal commits to `resultDigest`, in one
+    /// transaction. Anyone who knows the digest may call it: a seal binds its worker, so revealing on
+    /// someone's behalf can only prove what they committed. A winner whose seal does not match can never
+    /// reveal (one digest only matches the consensus hash) and is rejected at once, so `finalize` need
+    /// not wait for the reveal deadline.
+    function revealAll(bytes32 taskId, bytes32 resultDigest) external nonReentrant {
+        Task memory task = _tasks[taskId];
+        if (task.status != TaskStatus.REVEALING) revert PocoInvalidTaskStatus(taskId, task.status);
+        if (block.timestamp >= task.revealDeadline) revert PocoRevealDeadlineReached(taskId, task.revealDeadline);
+        if (keccak256(abi.encodePacked(taskId, resultDigest)) != _groupHashes[taskId][task.consensusGroup]) {
+            revert PocoResultHashMismatch(taskId, resultDigest);
+        }
+        uint256 proved = 0;
+        for (uint256 i = 0; i < task.contributorCount; ++i) {
+            Contribution memory c = _contributions[taskId][i];
+            if (c.group != task.consensusGroup || c.status != ContributionStatus.CONTRIBUTED) continue;
+            if (uint64(bytes8(keccak256(abi.encodePacked(c.worker, taskId, resultDigest)))) == c.sealPrefix) {
+                _contributions[taskId][i].status = ContributionStatus.PROVED;
+                ++proved;
+                emit TaskRevealed(taskId, c.worker, resultDigest);
+            } else {
+                _contributions[taskId][i].status = ContributionStatus.REJECTED;
+                task.winnerCount -= 1;
+            }
+        }
+        if (proved == 0) revert PocoNothingToReveal(taskId);
+        task.revealCount += uint8(proved);
+        _tasks[taskId] = task;
+    }
+
     /// @notice Completes a task once its winners revealed (or the reveal deadline passed after at least
     /// one reveal): pays app and dataset owners, workers by weight and the scheduler, updates scores,
     /// records the results and calls the deal's callback. Only the deal's scheduler may call it.
@@ -149,7 +174,7 @@ abstract contract Poco is Escrow, IPoco {
         task.status = TaskStatus.COMPLETED;
         _tasks[taskId] = task;
         if (resultsCallback.length > 0) _resultsCallbacks[taskId] = resultsCallback;
-        emit TaskFinalized(taskId, results, resultsCallback);
+        emit TaskFinalized(taskId, results);
 
         uint256 schedulerReward = _payProviders(taskId, deal);
         schedulerReward += _payWorkers(taskId, deal, task.contributorCount);
@@ -189,7 +214,7 @@ abstract contract Poco is Escrow, IPoco {
         emit TaskContributed(taskId, msg.sender, resultHash, enclaveChallenge);
         emit TaskConsensus(taskId, resultHash);
         emit TaskRevealed(taskId, msg.sender, resultDigest);
-        emit TaskFinalized(taskId, results, resultsCallback);
+        emit TaskFinalized(taskId, results);
 
         uint256 schedulerReward = _payProviders(taskId, deal);
         uint256 workerReward = deal.workerpoolPrice * (100 - deal.schedulerRewardRatio) / 100;
@@ -199,123 +224,20 @@ abstract contract Poco is Escrow, IPoco {
         _callResultCallback(taskId, deal.callback, resultsCallback);
     }
 
-    /// @notice Rejects a consensus nobody revealed in time and lets the task collect contributions
-    /// again (the contribution deadline is not extended). Only the deal's scheduler may call it.
-    function reopen(bytes32 taskId, Deal calldata deal) external nonReentrant {
-        Task memory task = _loadTask(taskId, deal);
-        if (task.status != TaskStatus.REVEALING) revert PocoInvalidTaskStatus(taskId, task.status);
-        if (msg.sender != deal.workerpoolOwner) revert PocoUnauthorizedScheduler(taskId, msg.sender);
-        _checkFinalDeadlineAhead(taskId, deal);
-        if (task.revealDeadline > block.timestamp) {
-            revert PocoRevealDeadlineNotReached(taskId, task.revealDeadline);
-        }
-        if (task.revealCount != 0) revert PocoRevealsExist(taskId, task.revealCount);
-        for (uint256 i = 0; i < task.contributorCount; ++i) {
-            Contribution storage c = _contributions[taskId][i];
-            if (c.group == task.consensusGroup && c.status == ContributionStatus.CONTRIBUTED) {
-                c.status = ContributionStatus.REJECTED;
-            }
-        }
-        task.status = TaskStatus.ACTIVE;
-        task.consensusGroup = 0;
-        task.winnerCount = 0;
-        task.revealDeadline = 0;
-        _tasks[taskId] = task;
-        emit TaskReopened(taskId);
-    }
-
     /// @notice After the final deadline, fails an unfinished task: refunds the requester, unlocks the
     /// workers' stakes and moves the scheduler's stake to the kitty. Anyone may call it.
     function claim(bytes32 taskId, Deal calldata deal) external nonReentrant {
         _claim(taskId, deal);
     }
 
-    /// @notice `claim` for several tasks of one deal.
-    function claimBatch(bytes32[] calldata taskIds, Deal calldata deal) external nonReentrant {
-        for (uint256 i = 0; i < taskIds.length; ++i) {
-            _claim(taskIds[i], deal);
-        }
-    }
-
-    /// @notice Claims tasks `firstIdx` .. `firstIdx + count - 1` of a deal, initializing those nobody
-    /// initialized: the requester's refund for a bag the scheduler never started.
-    function initializeAndClaimBatch(bytes32 dealId, Deal calldata deal, uint256 firstIdx, uint256 count)
-        external
-        nonReentrant
-    {
-        uint160 digest = _checkDeal(dealId, deal);
-        for (uint256 i = 0; i < count; ++i) {
-            uint256 idx = firstIdx + i;
-            bytes32 taskId = keccak256(abi.encodePacked(dealId, idx));
-            if (_tasks[taskId].status == TaskStatus.UNSET) _initialize(dealId, idx, deal, digest);
-            _claim(taskId, deal);
-        }
-    }
-
-    // ─── Internal ───
-
-    function _checkDeal(bytes32 dealId, Deal calldata deal) internal view returns (uint160) {
-        bytes32 commitment = _deals[dealId];
-        if (commitment == bytes32(0)) revert PocoDealNotFound(dealId);
-        if (keccak256(abi.encode(deal)) != commitment) revert PocoDealMismatch(dealId);
-        return uint160(uint256(commitment));
-    }
-
-    function _initialize(bytes32 dealId, uint256 idx, Deal calldata deal, uint160 digest)
-        internal
-        returns (bytes32 taskId)
-    {
-        if (idx < deal.botFirst || idx >= deal.botFirst + deal.botSize) revert PocoTaskIndexOutOfRange(dealId, idx);
-        taskId = keccak256(abi.encodePacked(dealId, idx));
-        Task storage task = _tasks[taskId];
-        if (task.status != TaskStatus.UNSET) revert PocoInvalidTaskStatus(taskId, task.status);
-        task.status = TaskStatus.ACTIVE;
-        task.dealDigest = digest;
-        emit TaskInitialized(taskId, deal.workerpool, dealId, idx);
-    }
-
-    function _claim(bytes32 taskId, Deal calldata deal) internal {
-        Task memory task = _loadTask(taskId, deal);
-        if (task.status != TaskStatus.ACTIVE && task.status != TaskStatus.REVEALING) {
-            revert PocoInvalidTaskStatus(taskId, task.status);
-        }
-        uint256 finalDeadline = deal.startTime + FINAL_DEADLINE_RATIO * deal.timeRef;
-        if (block.timestamp < finalDeadline) revert PocoFinalDeadlineNotReached(taskId, finalDeadline);
-        _tasks[taskId].status = TaskStatus.FAILED;
-
-        _unlock(deal.requester, deal.appPrice + deal.datasetPrice + deal.workerpoolPrice, taskId);
-        uint256 stake = _schedulerStake(deal);
-        if (stake > 0) {
-            _seize(deal.workerpoolOwner, stake, taskId);
-            _reward(KITTY, stake, taskId);
-            _lock(KITTY, stake, taskId);
-        }
-        if (deal.workerStake > 0) {
-            for (uint256 i = 0; i < task.contributorCount; ++i) {
-                _unlock(_contributions[taskId][i].worker, deal.workerStake, taskId);
-            }
-        }
-        emit TaskClaimed(taskId);
-    }
-
     // ─── Private ───
 
-    /// @dev Loads the task's slot and checks that `deal` is the record it was initialized from.
-    function _loadTask(bytes32 taskId, Deal calldata deal) private view returns (Task memory task) {
-        task = _tasks[taskId];
-        if (task.status == TaskStatus.UNSET) revert PocoInvalidTaskStatus(taskId, task.status);
-        if (task.dealDigest != uint160(uint256(keccak256(abi.encode(deal))))) revert PocoDealMismatch(taskId);
-    }
 
     function _checkContributionDeadline(bytes32 taskId, Deal calldata deal) private view {
         uint256 deadline = deal.startTime + CONTRIBUTION_DEADLINE_RATIO * deal.timeRef;
         if (block.timestamp >= deadline) revert PocoContributionDeadlineReached(taskId, deadline);
     }
 
-    function _checkFinalDeadlineAhead(bytes32 taskId, Deal calldata deal) private view {
-        uint256 deadline = deal.startTime + FINAL_DEADLINE_RATIO * deal.timeRef;
-        if (block.timestamp >= deadline) revert PocoFinalDeadlineReached(taskId, deadline);
-    }
 
     function _checkAuthorization(
         bytes32 taskId,
@@ -390,9 +312,6 @@ abstract contract Poco is Escrow, IPoco {
         return Math.min(weight, type(uint16).max);
     }
 
-    function _schedulerStake(Deal calldata deal) private pure returns (uint256) {
-        return deal.workerpoolPrice * WORKERPOOL_STAKE_RATIO / 100;
-    }
 
     /// @dev Takes the task price from the requester, pays the app and dataset owners and takes the
     /// kitty's share for the scheduler; returns that share.

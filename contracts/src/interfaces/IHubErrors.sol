@@ -10,6 +10,8 @@ interface IHubErrors {
     error HubInvalidCallbackGas(uint256 callbackGas);
     /// @notice Neither the hub nor its extension has a function with this selector.
     error HubUnknownFunction(bytes4 selector);
+    /// @notice Only the hub's registries may sync assets.
+    error HubNotRegistry(address caller);
     /// @notice A hub function was called again before the first call returned.
     error HubReentrantCall();
     /// @notice The extension is only reachable through the hub.

@@ -6,12 +6,10 @@ import {TaskStatus, ContributionStatus} from "../libraries/Types.sol";
 /// @title IPocoErrors
 /// @notice Errors of the Proof-of-Contribution task lifecycle.
 interface IPocoErrors {
-    /// @notice No deal was matched under `dealId`.
-    error PocoDealNotFound(bytes32 dealId);
     /// @notice The deal record passed in calldata is not the one committed for `id` (a deal or a task).
     error PocoDealMismatch(bytes32 id);
-    /// @notice `idx` is outside the deal's bag of tasks [botFirst, botFirst + botSize).
-    error PocoTaskIndexOutOfRange(bytes32 dealId, uint256 idx);
+    /// @notice Deal `dealId` has no task `idx`: no such deal, or `idx` outside its bag of tasks.
+    error PocoTaskNotFound(bytes32 dealId, uint256 idx);
     /// @notice The task is in `status`, which does not allow this operation.
     error PocoInvalidTaskStatus(bytes32 taskId, TaskStatus status);
     /// @notice The contribution deadline (deal start + 7 time references) has passed.
@@ -44,6 +42,8 @@ interface IPocoErrors {
     error PocoResultHashMismatch(bytes32 taskId, bytes32 resultDigest);
     /// @notice keccak256(worker ‖ taskId ‖ digest) is not the committed result seal.
     error PocoResultSealMismatch(bytes32 taskId, address worker);
+    /// @notice `revealAll` found no unrevealed winner whose seal commits to the digest.
+    error PocoNothingToReveal(bytes32 taskId);
     /// @notice Only the workerpool owner recorded in the deal (its scheduler) may do this.
     error PocoUnauthorizedScheduler(bytes32 taskId, address caller);
     /// @notice Finalizing needs every winner to have revealed, or one reveal and a passed reveal deadline.

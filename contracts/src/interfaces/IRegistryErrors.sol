@@ -10,6 +10,12 @@ interface IRegistryErrors {
     error RegistryUnknownAsset(address asset);
     /// @notice Only the asset's owner may do this.
     error RegistryNotAssetOwner(address asset, address caller);
+    /// @notice Only the registry's deployer may bind it to a hub.
+    error RegistryNotBinder(address caller);
+    /// @notice The registry is already bound to `hub`.
+    error RegistryAlreadyBound(address hub);
+    /// @notice Assets can only be created once the registry is bound to its hub.
+    error RegistryNotBound();
     /// @notice A workerpool policy ratio is a percentage and cannot exceed 100.
     error RegistryInvalidRatio(uint256 ratio);
 }

@@ -174,21 +174,26 @@ library Orders {
     }
 
     function hash(RequestOrder calldata o) internal pure returns (bytes32) {
-        // Encoded in two halves: one abi.encode of 16 words would not fit the legacy stack.
-        bytes memory head = abi.encode(
-            REQUEST_ORDER_TYPEHASH,
-            o.app,
-            o.appMaxPrice,
-            o.dataset,
-            o.datasetMaxPrice,
-            o.workerpool,
-            o.workerpoolMaxPrice,
-            o.requester
+        return keccak256(
+            abi.encode(
+                REQUEST_ORDER_TYPEHASH,
+                o.app,
+                o.appMaxPrice,
+                o.dataset,
+                o.datasetMaxPrice,
+                o.workerpool,
+                o.workerpoolMaxPrice,
+                o.requester,
+                o.volume,
+                o.tag,
+                o.category,
+                o.trust,
+                o.beneficiary,
+                o.callback,
+                keccak256(bytes(o.params)),
+                o.salt
+            )
         );
-        bytes memory tail = abi.encode(
-            o.volume, o.tag, o.category, o.trust, o.beneficiary, o.callback, keccak256(bytes(o.params)), o.salt
-        );
-        return keccak256(bytes.concat(head, tail));
     }
 
     function hashOperation(AppOrder calldata o, OrderOperation op) internal pure returns (bytes32) {

@@ -22,6 +22,14 @@ enum ContributionStatus {
     REJECTED
 }
 
+/// @notice The registry an asset belongs to.
+enum AssetKind {
+    NONE,
+    APP,
+    DATASET,
+    WORKERPOOL
+}
+
 /// @notice What a signed order operation does: presign the order, or close (cancel) it.
 enum OrderOperation {
     SIGN,
@@ -57,9 +65,28 @@ struct Deal {
     uint256 schedulerRewardRatio;
 }
 
+/// @notice The hub's copy of a registry entry, kept in sync by the registry on every mint, transfer and
+/// policy change, so matching reads one slot instead of calling three registries (saves ~12k gas).
+struct AssetRecord {
+    address owner;
+    AssetKind kind;
+    uint8 workerStakeRatio;
+    uint8 schedulerRewardRatio;
+}
+
+/// @notice A deal of several tasks, packed in one slot: its commitment and its bag of task indexes.
+/// @dev A deal of one task (the common case) has no deal slot: its commitment is written straight into
+/// its task's slot, so `initialize` only flips that slot's status.
+struct DealSlot {
+    uint160 digest;
+    uint48 botFirst;
+    uint48 botSize;
+}
+
 /// @notice Per-task state, packed in one storage slot.
-/// @dev `dealDigest` is the low 160 bits of the deal commitment: forging a deal record that matches it
-/// needs a 160-bit second preimage of keccak256, the security level of an Ethereum address.
+/// @dev A slot with status UNSET and a non-zero `dealDigest` is the task of a one-task deal, created by
+/// `matchOrders` and waiting for `initialize`. `dealDigest` is the low 160 bits of the deal commitment:
+/// forging a deal record that matches it needs a 160-bit second preimage of keccak256, the security level of an Ethereum address.
 struct Task {
     TaskStatus status;
     uint8 contributorCount;

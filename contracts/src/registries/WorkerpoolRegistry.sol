@@ -37,12 +37,14 @@ contract WorkerpoolRegistry is AssetRegistry {
 
     /// @notice Registers a workerpool for `owner` with the default policy (stake 30 %, scheduler 1 %).
     function createWorkerpool(address owner, string calldata description) external returns (address workerpool) {
-        workerpool = _register(owner, _definition(owner, description));
+        workerpool = predictWorkerpool(owner, description);
+        // The policy is written before the mint, which pushes it to the hub.
         _workerpools[workerpool] = Workerpool({
             description: description,
             workerStakeRatio: DEFAULT_WORKER_STAKE_RATIO,
             schedulerRewardRatio: DEFAULT_SCHEDULER_REWARD_RATIO
         });
+        _register(owner, _definition(owner, description));
         emit WorkerpoolCreated(workerpool, owner, description);
     }
 
@@ -59,10 +61,11 @@ contract WorkerpoolRegistry is AssetRegistry {
         );
         pool.workerStakeRatio = uint8(workerStakeRatio);
         pool.schedulerRewardRatio = uint8(schedulerRewardRatio);
+        _syncHub(workerpool, owner);
     }
 
     /// @notice The address `createWorkerpool` gives for these fields.
-    function predictWorkerpool(address owner, string calldata description) external pure returns (address) {
+    function predictWorkerpool(address owner, string calldata description) public pure returns (address) {
         return _assetAddress(_definition(owner, description));
     }
 
@@ -72,15 +75,15 @@ contract WorkerpoolRegistry is AssetRegistry {
         return _workerpools[workerpool];
     }
 
-    /// @notice What matching needs in one call: the owner (zero if unregistered) and the policy.
-    function getWorkerpoolTerms(address workerpool)
-        external
+    // ─── Internal ───
+    function _policy(address workerpool)
+        internal
         view
-        returns (address owner, uint256 workerStakeRatio, uint256 schedulerRewardRatio)
+        override
+        returns (uint8 workerStakeRatio, uint8 schedulerRewardRatio)
     {
-        owner = _ownerOf(uint256(uint160(workerpool)));
         Workerpool storage pool = _workerpools[workerpool];
-        return (owner, pool.workerStakeRatio, pool.schedulerRewardRatio);
+        return (pool.workerStakeRatio, pool.schedulerRewardRatio);
     }
 
     // ─── Private ───

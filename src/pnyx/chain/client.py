@@ -1,0 +1,155 @@
+"""A connection to one EVM node: locally signed transactions with nonce management, reads, deployment
+and the node's test controls (snapshot, revert, time travel).
+
+Every revert, whether found while estimating gas, calling, or in a mined receipt, is raised as the
+named `ContractRevert` of `pnyx.chain.contract_errors`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.logs import DISCARD
+from web3.types import EventData, TxReceipt
+
+from pnyx.chain.artifacts import Artifact
+from pnyx.chain.reverts import from_web3_error
+from pnyx.errors import ChainError, TransactionError
+
+_GAS_MARGIN = 1.2
+_PRIORITY_FEE_WEI = 1_000_000_000
+
+
+class ChainClient:
+    """Talks to one node over JSON-RPC (HTTP)."""
+
+    def __init__(self, url: str, *, request_timeout_s: float = 30.0, receipt_timeout_s: float = 120.0) -> None:
+        self.url = url
+        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": request_timeout_s}))
+        self.receipt_timeout_s = receipt_timeout_s
+        try:
+            self.chain_id: int = self.w3.eth.chain_id
+        except (OSError, Web3RPCError) as exc:
+            raise ChainError(f"no EVM node answers at {url}: {exc}") from exc
+        self._nonces: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._fees: tuple[float, int] | None = None
+
+    # ─── Contracts ───
+    def contract(self, address: str, abi: list[dict[str, Any]]) -> Contract:
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+
+    def deploy(self, account: LocalAccount, artifact: Artifact, *args: Any) -> str:
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self.transact(account, factory.constructor(*args))
+        address = receipt["contractAddress"]
+        if not address:
+            raise TransactionError(f"deploying {artifact.name} created no contract")
+        return str(address)
+
+    # ─── Transactions ───
+    def transact(
+        self, account: LocalAccount, fn: Any, *, gas: int | None = None, value: int = 0
+    ) -> TxReceipt:
+        """Signs `fn` (a contract function or constructor call) with `account`, sends it and waits for
+        its receipt. Raises the named ContractRevert if it would revert or did."""
+        sender = account.address
+        base: dict[str, Any] = {"from": sender, "value": value, "chainId": self.chain_id}
+        if gas is None:
+            try:
+                gas = int(fn.estimate_gas(base) * _GAS_MARGIN)
+            except ContractLogicError as exc:
+                raise from_web3_error(exc) from None
+        max_fee, priority = self._fee_caps()
+        with self._lock:
+            nonce = self._next_nonce(sender)
+            tx = fn.build_transaction(
+                {**base, "gas": gas, "nonce": nonce, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority}
+            )
+            signed = account.sign_transaction(tx)
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except Web3RPCError as exc:
+                self._nonces.pop(sender, None)
+                raise TransactionError(f"node refused the transaction: {exc}") from exc
+            self._nonces[sender] = nonce + 1
+        receipt = self.wait_for_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise self._revert_of(tx, receipt)
+        return receipt
+
+    def wait_for_receipt(self, tx_hash: HexBytes | bytes) -> TxReceipt:
+        try:
+            return self.w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.02
+            )
+        except TimeExhausted as exc:
+            raise TransactionError(f"transaction {HexBytes(tx_hash).to_0x_hex()} not mined in time") from exc
+
+    def call(self, fn: ContractFunction, *, sender: str | None = None) -> Any:
+        """Calls a view (or simulates a transaction) and decodes any revert."""
+        try:
+            return fn.call({"from": sender} if sender else {})
+        except ContractLogicError as exc:
+            raise from_web3_error(exc) from None
+
+    # ─── Events ───
+    @staticmethod
+    def events(contract: Contract, event_name: str, receipt: TxReceipt) -> list[EventData]:
+        """The `event_name` logs `contract` emitted in `receipt` (other contracts' logs ignored)."""
+        event = contract.events[event_name]()
+        return list(event.process_receipt(receipt, errors=DISCARD))
+
+    # ─── Node controls (anvil and other dev nodes) ───
+    def snapshot(self) -> str:
+        return str(self.w3.provider.make_request("evm_snapshot", [])["result"])  # type: ignore[arg-type]
+
+    def revert(self, snapshot_id: str) -> None:
+        response = self.w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
+        if not response.get("result"):
+            raise ChainError(f"could not revert to snapshot {snapshot_id}")
+        self._nonces.clear()
+
+    def increase_time(self, seconds: int) -> None:
+        self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        self.mine()
+
+    def mine(self) -> None:
+        self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    def timestamp(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    # ─── Private ───
+    def _next_nonce(self, sender: str) -> int:
+        if sender not in self._nonces:
+            self._nonces[sender] = self.w3.eth.get_transaction_count(sender, "pending")
+        return self._nonces[sender]
+
+    def _fee_caps(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas): twice the latest base fee plus the tip, refreshed at
+        most once a second."""
+        now = time.monotonic()
+        if self._fees is None or now - self._fees[0] > 1.0:
+            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
+            self._fees = (now, base_fee)
+        return 2 * self._fees[1] + _PRIORITY_FEE_WEI, _PRIORITY_FEE_WEI
+
+    def _revert_of(self, tx: dict[str, Any], receipt: TxReceipt) -> ChainError:
+        """Replays a failed transaction as a call at its block to learn why it reverted."""
+        call = {key: tx[key] for key in ("from", "to", "data", "value", "gas") if key in tx}
+        try:
+            self.w3.eth.call(call, receipt["blockNumber"])  # type: ignore[arg-type]
+        except ContractLogicError as exc:
+            return from_web3_error(exc)
+        except Web3RPCError as exc:
+            return TransactionError(f"transaction {receipt['transactionHash'].to_0x_hex()} failed: {exc}")
+        return TransactionError(f"transaction {receipt['transactionHash'].to_0x_hex()} failed (out of gas?)")
