@@ -43,9 +43,12 @@ class Deployment:
         return cls(**data)
 
 
-def deploy_protocol(client: ChainClient, owner: LocalAccount, *, supply: int = DEFAULT_SUPPLY) -> Deployment:
-    """Deploys every contract with `owner` as the protocol owner and token holder."""
-    token = client.deploy(owner, load_artifact("PnyxToken"), owner.address, supply)
+def deploy_protocol(
+    client: ChainClient, owner: LocalAccount, *, supply: int = DEFAULT_SUPPLY, token: str | None = None
+) -> Deployment:
+    """Deploys every contract with `owner` as the protocol owner and token holder (or on an existing
+    ERC-20 `token`)."""
+    token = token or client.deploy(owner, load_artifact("PnyxToken"), owner.address, supply)
     apps = client.deploy(owner, load_artifact("AppRegistry"))
     datasets = client.deploy(owner, load_artifact("DatasetRegistry"))
     pools = client.deploy(owner, load_artifact("WorkerpoolRegistry"))
