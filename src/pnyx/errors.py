@@ -1,9 +1,8 @@
 """One exception tree for all of Pnyx.
 
-Every error a user can cause or meet derives from `PnyxError`, so each boundary (CLI, HTTP API, worker
-loop) catches one type. Errors that are also ordinary value or lookup errors inherit the std-lib twin,
-so `except ValueError` keeps working.
-"""
+Every error a user can cause or meet derives from `PnyxError`, so each boundary (CLI, HTTP API,
+worker loop) catches one type. Errors that are also ordinary value or lookup errors inherit the
+std-lib twin, so `except ValueError` keeps working."""
 
 from __future__ import annotations
 
@@ -49,7 +48,8 @@ class WalletError(PnyxError):
 class ContractRevert(ChainError):
     """A contract call reverted with a custom error.
 
-    `name` and `args` are the Solidity error's own; each error of the protocol has a subclass of this
+    `name` and `args` are the Solidity error's own; each error of the protocol has a subclass of
+    this
     class with the same name in `pnyx.chain.contract_errors`.
     """
 

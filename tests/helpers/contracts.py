@@ -14,7 +14,9 @@ from pnyx.chain.client import ChainClient
 TEST_ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
-def deploy_test_contract(client: ChainClient, deployer: LocalAccount, name: str, *args: Any) -> Contract:
+def deploy_test_contract(
+    client: ChainClient, deployer: LocalAccount, name: str, *args: Any
+) -> Contract:
     artifact = load_artifact(name, TEST_ARTIFACTS)
     address = client.deploy(deployer, artifact, *args)
     return client.contract(address, artifact.abi)

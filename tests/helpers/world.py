@@ -53,12 +53,17 @@ class World:
         return self.app_provider.sign(replace(order, **fields)) if fields else order
 
     def dataset_order(self, **fields: Any) -> DatasetOrder:
-        order = self.dataset_provider.dataset_order(self.dataset, DATASET_PRICE, volume=fields.pop("volume", 1))
+        order = self.dataset_provider.dataset_order(
+            self.dataset, DATASET_PRICE, volume=fields.pop("volume", 1)
+        )
         return self.dataset_provider.sign(replace(order, **fields)) if fields else order
 
     def workerpool_order(self, **fields: Any) -> WorkerpoolOrder:
         order = self.scheduler_provider.workerpool_order(
-            self.workerpool, WORKERPOOL_PRICE, volume=fields.pop("volume", 1), trust=fields.pop("trust", 1)
+            self.workerpool,
+            WORKERPOOL_PRICE,
+            volume=fields.pop("volume", 1),
+            trust=fields.pop("trust", 1),
         )
         return self.scheduler_provider.sign(replace(order, **fields)) if fields else order
 
@@ -103,8 +108,12 @@ class World:
         deal = self.match(trust=trust, **request_fields)
         return deal, self.scheduler.initialize(deal.deal_id, deal.deal.bot_first)
 
-    def contribute(self, worker: Worker, task_id: str, matched: MatchedDeal, digest: str = DIGEST) -> None:
-        worker.contribute(task_id, matched.deal, digest, self.scheduler.authorize(worker.address, task_id))
+    def contribute(
+        self, worker: Worker, task_id: str, matched: MatchedDeal, digest: str = DIGEST
+    ) -> None:
+        worker.contribute(
+            task_id, matched.deal, digest, self.scheduler.authorize(worker.address, task_id)
+        )
 
 
 def build_world(client: ChainClient) -> World:
@@ -131,6 +140,8 @@ def build_world(client: ChainClient) -> World:
         workers=[Worker(protocol, w) for w in workers],
         stranger=stranger,
         app=app_provider.register_app("hello-wasm", "file:///apps/hello.wasm", "0x" + "11" * 32),
-        dataset=dataset_provider.register_dataset("cities", "file:///data/cities.csv", "0x" + "22" * 32),
+        dataset=dataset_provider.register_dataset(
+            "cities", "file:///data/cities.csv", "0x" + "22" * 32
+        ),
         workerpool=scheduler_provider.register_workerpool("the test pool"),
     )

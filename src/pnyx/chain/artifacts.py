@@ -44,7 +44,8 @@ def load_artifact(name: str, directory: Path = ARTIFACTS_DIR) -> Artifact:
 
 
 def hub_abi() -> list[dict[str, Any]]:
-    """The hub's whole interface: its own functions plus the extension's, reached by its fallback."""
+    """The hub's whole interface: its own functions plus the extension's, reached by its
+    fallback."""
     merged: list[dict[str, Any]] = []
     seen: set[str] = set()
     for name in ("PnyxHub", "PnyxHubExtension"):
@@ -69,14 +70,16 @@ def all_error_abis() -> list[dict[str, Any]]:
 
 
 def _signature(entry: dict[str, Any]) -> str:
-    return f"{entry.get('name', '')}({','.join(_canonical_type(i) for i in entry.get('inputs', []))})"
+    return (
+        f"{entry.get('name', '')}({','.join(_canonical_type(i) for i in entry.get('inputs', []))})"
+    )
 
 
 def _canonical_type(param: dict[str, Any]) -> str:
     kind: str = param["type"]
     if kind.startswith("tuple"):
         inner = ",".join(_canonical_type(c) for c in param["components"])
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 

@@ -1,9 +1,8 @@
-"""A connection to one EVM node: locally signed transactions with nonce management, reads, deployment
-and the node's test controls (snapshot, revert, time travel).
+"""A connection to one EVM node: locally signed transactions with nonce management, reads,
+deployment and the node's test controls (snapshot, revert, time travel).
 
 Every revert, whether found while estimating gas, calling, or in a mined receipt, is raised as the
-named `ContractRevert` of `pnyx.chain.contract_errors`.
-"""
+named `ContractRevert` of `pnyx.chain.contract_errors`."""
 
 from __future__ import annotations
 
@@ -31,7 +30,9 @@ _PRIORITY_FEE_WEI = 1_000_000_000
 class ChainClient:
     """Talks to one node over JSON-RPC (HTTP)."""
 
-    def __init__(self, url: str, *, request_timeout_s: float = 30.0, receipt_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self, url: str, *, request_timeout_s: float = 30.0, receipt_timeout_s: float = 120.0
+    ) -> None:
         self.url = url
         self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": request_timeout_s}))
         self.receipt_timeout_s = receipt_timeout_s
@@ -59,8 +60,8 @@ class ChainClient:
     def transact(
         self, account: LocalAccount, fn: Any, *, gas: int | None = None, value: int = 0
     ) -> TxReceipt:
-        """Signs `fn` (a contract function or constructor call) with `account`, sends it and waits for
-        its receipt. Raises the named ContractRevert if it would revert or did."""
+        """Signs `fn` (a contract function or constructor call) with `account`, sends it and
+        waits for its receipt. Raises the named ContractRevert if it would revert or did."""
         sender = account.address
         base: dict[str, Any] = {"from": sender, "value": value, "chainId": self.chain_id}
         if gas is None:
@@ -72,7 +73,13 @@ class ChainClient:
         with self._lock:
             nonce = self._next_nonce(sender)
             tx = fn.build_transaction(
-                {**base, "gas": gas, "nonce": nonce, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority}
+                {
+                    **base,
+                    "gas": gas,
+                    "nonce": nonce,
+                    "maxFeePerGas": max_fee,
+                    "maxPriorityFeePerGas": priority,
+                }
             )
             signed = account.sign_transaction(tx)
             try:
@@ -89,10 +96,12 @@ class ChainClient:
     def wait_for_receipt(self, tx_hash: HexBytes | bytes) -> TxReceipt:
         try:
             return self.w3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.02
+                HexBytes(tx_hash), timeout=self.receipt_timeout_s, poll_latency=0.02
             )
         except TimeExhausted as exc:
-            raise TransactionError(f"transaction {HexBytes(tx_hash).to_0x_hex()} not mined in time") from exc
+            raise TransactionError(
+                f"transaction {HexBytes(tx_hash).to_0x_hex()} not mined in time"
+            ) from exc
 
     def call(self, fn: ContractFunction, *, sender: str | None = None) -> Any:
         """Calls a view (or simulates a transaction) and decodes any revert."""
@@ -131,12 +140,14 @@ class ChainClient:
     # ─── Private ───
     def _next_nonce(self, sender: str) -> int:
         if sender not in self._nonces:
-            self._nonces[sender] = self.w3.eth.get_transaction_count(sender, "pending")
+            self._nonces[sender] = self.w3.eth.get_transaction_count(
+                Web3.to_checksum_address(sender), "pending"
+            )
         return self._nonces[sender]
 
     def _fee_caps(self) -> tuple[int, int]:
-        """(maxFeePerGas, maxPriorityFeePerGas): twice the latest base fee plus the tip, refreshed at
-        most once a second."""
+        """(maxFeePerGas, maxPriorityFeePerGas): twice the latest base fee plus the tip,
+        refreshed at most once a second."""
         now = time.monotonic()
         if self._fees is None or now - self._fees[0] > 1.0:
             base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
@@ -151,5 +162,9 @@ class ChainClient:
         except ContractLogicError as exc:
             return from_web3_error(exc)
         except Web3RPCError as exc:
-            return TransactionError(f"transaction {receipt['transactionHash'].to_0x_hex()} failed: {exc}")
-        return TransactionError(f"transaction {receipt['transactionHash'].to_0x_hex()} failed (out of gas?)")
+            return TransactionError(
+                f"transaction {receipt['transactionHash'].to_0x_hex()} failed: {exc}"
+            )
+        return TransactionError(
+            f"transaction {receipt['transactionHash'].to_0x_hex()} failed (out of gas?)"
+        )

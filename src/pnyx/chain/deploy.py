@@ -39,12 +39,18 @@ class Deployment:
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError as exc:
-            raise ConfigError(f"no deployment file {path}: start a chain with `pnyx chain up`") from exc
+            raise ConfigError(
+                f"no deployment file {path}: start a chain with `pnyx chain up`"
+            ) from exc
         return cls(**data)
 
 
 def deploy_protocol(
-    client: ChainClient, owner: LocalAccount, *, supply: int = DEFAULT_SUPPLY, token: str | None = None
+    client: ChainClient,
+    owner: LocalAccount,
+    *,
+    supply: int = DEFAULT_SUPPLY,
+    token: str | None = None,
 ) -> Deployment:
     """Deploys every contract with `owner` as the protocol owner and token holder (or on an existing
     ERC-20 `token`)."""
@@ -55,7 +61,11 @@ def deploy_protocol(
     args = (owner.address, token, apps, datasets, pools)
     extension = client.deploy(owner, load_artifact("PnyxHubExtension"), *args)
     hub = client.deploy(owner, load_artifact("PnyxHub"), *args, extension)
-    for name, registry in (("AppRegistry", apps), ("DatasetRegistry", datasets), ("WorkerpoolRegistry", pools)):
+    for name, registry in (
+        ("AppRegistry", apps),
+        ("DatasetRegistry", datasets),
+        ("WorkerpoolRegistry", pools),
+    ):
         contract = client.contract(registry, load_artifact(name).abi)
         client.transact(owner, contract.functions.bindHub(hub))
     return Deployment(

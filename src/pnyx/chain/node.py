@@ -35,7 +35,9 @@ def find_anvil() -> Path:
     on_path = shutil.which("anvil")
     if on_path:
         return Path(on_path)
-    raise ToolchainError("anvil not found: run `make setup` (installs it under contracts/node_modules)")
+    raise ToolchainError(
+        "anvil not found: run `make setup` (installs it under contracts/node_modules)"
+    )
 
 
 def free_port() -> int:
@@ -100,7 +102,9 @@ class AnvilNode:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise NodeStartError(f"anvil exited with code {self._process.returncode}: {self._tail()}")
+                raise NodeStartError(
+                    f"anvil exited with code {self._process.returncode}: {self._tail()}"
+                )
             if self._answers():
                 return self
             time.sleep(0.02)
@@ -128,12 +132,17 @@ class AnvilNode:
         return self.start() if self._process is None else self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
     def _answers(self) -> bool:
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        ).encode()
         request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=1) as response:

@@ -24,7 +24,13 @@ from pnyx.domain.orders import (
     RequestOrder,
     WorkerpoolOrder,
 )
-from pnyx.domain.views import AccountView, ContributionStatus, ContributionView, TaskStatus, TaskView
+from pnyx.domain.views import (
+    AccountView,
+    ContributionStatus,
+    ContributionView,
+    TaskStatus,
+    TaskView,
+)
 from pnyx.errors import ChainError, NotFoundError
 from pnyx.types import ZERO_ADDRESS, Address, DealId, TaskId
 
@@ -57,13 +63,18 @@ class Protocol:
     def __init__(self, client: ChainClient, deployment: Deployment) -> None:
         if deployment.chain_id != client.chain_id:
             raise ChainError(
-                f"deployment is for chain {deployment.chain_id} but the node is chain {client.chain_id}"
+                f"deployment is for chain {deployment.chain_id} "
+                f"but the node is chain {client.chain_id}"
             )
         self.client = client
         self.deployment = deployment
         self.token: Contract = client.contract(deployment.token, load_artifact("PnyxToken").abi)
-        self.apps: Contract = client.contract(deployment.app_registry, load_artifact("AppRegistry").abi)
-        self.datasets: Contract = client.contract(deployment.dataset_registry, load_artifact("DatasetRegistry").abi)
+        self.apps: Contract = client.contract(
+            deployment.app_registry, load_artifact("AppRegistry").abi
+        )
+        self.datasets: Contract = client.contract(
+            deployment.dataset_registry, load_artifact("DatasetRegistry").abi
+        )
         self.workerpools: Contract = client.contract(
             deployment.workerpool_registry, load_artifact("WorkerpoolRegistry").abi
         )
@@ -78,9 +89,13 @@ class Protocol:
         return self.client.transact(sender, self.token.functions.transfer(to, amount))
 
     def approve(self, sender: LocalAccount, amount: int) -> TxReceipt:
-        return self.client.transact(sender, self.token.functions.approve(self.deployment.hub, amount))
+        return self.client.transact(
+            sender, self.token.functions.approve(self.deployment.hub, amount)
+        )
 
-    def deposit(self, sender: LocalAccount, amount: int, *, beneficiary: str | None = None) -> TxReceipt:
+    def deposit(
+        self, sender: LocalAccount, amount: int, *, beneficiary: str | None = None
+    ) -> TxReceipt:
         fn = (
             self.hub.functions.depositFor(beneficiary, amount)
             if beneficiary
@@ -89,7 +104,9 @@ class Protocol:
         return self.client.transact(sender, fn)
 
     def withdraw(self, sender: LocalAccount, amount: int, *, to: str | None = None) -> TxReceipt:
-        fn = self.hub.functions.withdrawTo(to, amount) if to else self.hub.functions.withdraw(amount)
+        fn = (
+            self.hub.functions.withdrawTo(to, amount) if to else self.hub.functions.withdraw(amount)
+        )
         return self.client.transact(sender, fn)
 
     def account(self, account: str) -> AccountView:
@@ -111,33 +128,62 @@ class Protocol:
         mrenclave: bytes = b"",
         owner: str | None = None,
     ) -> Address:
-        args = (owner or sender.address, name, app_type, multiaddr.encode(), to_bytes(checksum, length=32), mrenclave)
+        args = (
+            owner or sender.address,
+            name,
+            app_type,
+            multiaddr.encode(),
+            to_bytes(checksum, length=32),
+            mrenclave,
+        )
         receipt = self.client.transact(sender, self.apps.functions.createApp(*args))
         return to_address(self.client.events(self.apps, "AppCreated", receipt)[0]["args"]["app"])
 
     def create_dataset(
-        self, sender: LocalAccount, *, name: str, multiaddr: str, checksum: str, owner: str | None = None
+        self,
+        sender: LocalAccount,
+        *,
+        name: str,
+        multiaddr: str,
+        checksum: str,
+        owner: str | None = None,
     ) -> Address:
         args = (owner or sender.address, name, multiaddr.encode(), to_bytes(checksum, length=32))
         receipt = self.client.transact(sender, self.datasets.functions.createDataset(*args))
-        return to_address(self.client.events(self.datasets, "DatasetCreated", receipt)[0]["args"]["dataset"])
+        return to_address(
+            self.client.events(self.datasets, "DatasetCreated", receipt)[0]["args"]["dataset"]
+        )
 
-    def create_workerpool(self, sender: LocalAccount, *, description: str, owner: str | None = None) -> Address:
+    def create_workerpool(
+        self, sender: LocalAccount, *, description: str, owner: str | None = None
+    ) -> Address:
         fn = self.workerpools.functions.createWorkerpool(owner or sender.address, description)
         receipt = self.client.transact(sender, fn)
-        return to_address(self.client.events(self.workerpools, "WorkerpoolCreated", receipt)[0]["args"]["workerpool"])
+        return to_address(
+            self.client.events(self.workerpools, "WorkerpoolCreated", receipt)[0]["args"][
+                "workerpool"
+            ]
+        )
 
     def change_policy(
-        self, sender: LocalAccount, workerpool: str, worker_stake_ratio: int, scheduler_reward_ratio: int
+        self,
+        sender: LocalAccount,
+        workerpool: str,
+        worker_stake_ratio: int,
+        scheduler_reward_ratio: int,
     ) -> TxReceipt:
-        fn = self.workerpools.functions.changePolicy(workerpool, worker_stake_ratio, scheduler_reward_ratio)
+        fn = self.workerpools.functions.changePolicy(
+            workerpool, worker_stake_ratio, scheduler_reward_ratio
+        )
         return self.client.transact(sender, fn)
 
     def asset_owner(self, registry: Contract, asset: str) -> Address:
         return to_address(self.client.call(registry.functions.getOwner(asset)))
 
     def app(self, app: str) -> dict[str, Any]:
-        name, app_type, multiaddr, checksum, mrenclave = self.client.call(self.apps.functions.getApp(app))
+        name, app_type, multiaddr, checksum, mrenclave = self.client.call(
+            self.apps.functions.getApp(app)
+        )
         return {
             "address": to_address(app),
             "owner": self.asset_owner(self.apps, app),
@@ -159,7 +205,9 @@ class Protocol:
         }
 
     def workerpool(self, workerpool: str) -> dict[str, Any]:
-        description, stake_ratio, reward_ratio = self.client.call(self.workerpools.functions.getWorkerpool(workerpool))
+        description, stake_ratio, reward_ratio = self.client.call(
+            self.workerpools.functions.getWorkerpool(workerpool)
+        )
         return {
             "address": to_address(workerpool),
             "owner": self.asset_owner(self.workerpools, workerpool),
@@ -176,10 +224,14 @@ class Protocol:
         return self.client.transact(sender, fn((order.as_abi(), int(operation), sign)))
 
     def consumed(self, order_hash: str) -> int:
-        return int(self.client.call(self.hub.functions.getConsumed(to_bytes(order_hash, length=32))))
+        return int(
+            self.client.call(self.hub.functions.getConsumed(to_bytes(order_hash, length=32)))
+        )
 
     def presigner(self, order_hash: str) -> Address:
-        return to_address(self.client.call(self.hub.functions.getPresigner(to_bytes(order_hash, length=32))))
+        return to_address(
+            self.client.call(self.hub.functions.getPresigner(to_bytes(order_hash, length=32)))
+        )
 
     def match_orders(
         self,
@@ -233,15 +285,25 @@ class Protocol:
 
     def deal_slot(self, deal_id: str) -> tuple[int, int, int]:
         """(digest, botFirst, botSize) of a deal of several tasks; zeros for a one-task deal."""
-        digest, bot_first, bot_size = self.client.call(self.hub.functions.getDeal(to_bytes(deal_id, length=32)))
+        digest, bot_first, bot_size = self.client.call(
+            self.hub.functions.getDeal(to_bytes(deal_id, length=32))
+        )
         return int(digest), int(bot_first), int(bot_size)
 
     # ─── Tasks ───
     def initialize(self, sender: LocalAccount, deal_id: str, idx: int) -> TxReceipt:
-        return self.client.transact(sender, self.hub.functions.initialize(to_bytes(deal_id, length=32), idx))
+        return self.client.transact(
+            sender, self.hub.functions.initialize(to_bytes(deal_id, length=32), idx)
+        )
 
     def initialize_batch(
-        self, sender: LocalAccount, deal_id: str, first_idx: int, count: int, *, gas: int | None = None
+        self,
+        sender: LocalAccount,
+        deal_id: str,
+        first_idx: int,
+        count: int,
+        *,
+        gas: int | None = None,
     ) -> TxReceipt:
         fn = self.hub.functions.initializeBatch(to_bytes(deal_id, length=32), first_idx, count)
         return self.client.transact(sender, fn, gas=gas)
@@ -270,11 +332,15 @@ class Protocol:
         return self.client.transact(sender, fn)
 
     def reveal(self, sender: LocalAccount, task_id: str, result_digest: str) -> TxReceipt:
-        fn = self.hub.functions.reveal(to_bytes(task_id, length=32), to_bytes(result_digest, length=32))
+        fn = self.hub.functions.reveal(
+            to_bytes(task_id, length=32), to_bytes(result_digest, length=32)
+        )
         return self.client.transact(sender, fn)
 
     def reveal_all(self, sender: LocalAccount, task_id: str, result_digest: str) -> TxReceipt:
-        fn = self.hub.functions.revealAll(to_bytes(task_id, length=32), to_bytes(result_digest, length=32))
+        fn = self.hub.functions.revealAll(
+            to_bytes(task_id, length=32), to_bytes(result_digest, length=32)
+        )
         return self.client.transact(sender, fn)
 
     def finalize(
@@ -287,7 +353,9 @@ class Protocol:
         *,
         gas: int | None = None,
     ) -> TxReceipt:
-        fn = self.hub.functions.finalize(to_bytes(task_id, length=32), deal.as_abi(), results, results_callback)
+        fn = self.hub.functions.finalize(
+            to_bytes(task_id, length=32), deal.as_abi(), results, results_callback
+        )
         return self.client.transact(sender, fn, gas=gas)
 
     def contribute_and_finalize(
@@ -316,10 +384,14 @@ class Protocol:
         return self.client.transact(sender, fn)
 
     def reopen(self, sender: LocalAccount, task_id: str, deal: Deal) -> TxReceipt:
-        return self.client.transact(sender, self.hub.functions.reopen(to_bytes(task_id, length=32), deal.as_abi()))
+        return self.client.transact(
+            sender, self.hub.functions.reopen(to_bytes(task_id, length=32), deal.as_abi())
+        )
 
     def claim(self, sender: LocalAccount, task_id: str, deal: Deal) -> TxReceipt:
-        return self.client.transact(sender, self.hub.functions.claim(to_bytes(task_id, length=32), deal.as_abi()))
+        return self.client.transact(
+            sender, self.hub.functions.claim(to_bytes(task_id, length=32), deal.as_abi())
+        )
 
     def claim_batch(self, sender: LocalAccount, task_ids: list[str], deal: Deal) -> TxReceipt:
         ids = [to_bytes(t, length=32) for t in task_ids]
@@ -328,7 +400,9 @@ class Protocol:
     def initialize_and_claim_batch(
         self, sender: LocalAccount, deal_id: str, deal: Deal, first_idx: int, count: int
     ) -> TxReceipt:
-        fn = self.hub.functions.initializeAndClaimBatch(to_bytes(deal_id, length=32), deal.as_abi(), first_idx, count)
+        fn = self.hub.functions.initializeAndClaimBatch(
+            to_bytes(deal_id, length=32), deal.as_abi(), first_idx, count
+        )
         return self.client.transact(sender, fn)
 
     def task(self, task_id: str) -> TaskView:
@@ -360,9 +434,13 @@ class Protocol:
     def result_for(self, task_id: str) -> bytes:
         return bytes(self.client.call(self.hub.functions.resultFor(to_bytes(task_id, length=32))))
 
-    def task_events(self, task_id: str, event_name: str, *, from_block: int = 0) -> list[dict[str, Any]]:
+    def task_events(
+        self, task_id: str, event_name: str, *, from_block: int = 0
+    ) -> list[dict[str, Any]]:
         event = getattr(self.hub.events, event_name)()
-        logs = event.get_logs(from_block=from_block, argument_filters={"taskId": to_bytes(task_id, length=32)})
+        logs = event.get_logs(
+            from_block=from_block, argument_filters={"taskId": to_bytes(task_id, length=32)}
+        )
         return [dict(log["args"]) for log in logs]
 
 

@@ -1,17 +1,17 @@
 """Decoding reverts into named Python exceptions.
 
 A custom error's 4-byte selector is looked up once against every error of the protocol's ABIs; its
-arguments are decoded with their Solidity names; the exception raised is the class of the same name in
-`contract_errors` (a `ContractRevert`). `Error(string)` and `Panic(uint256)` get their own classes.
-"""
+arguments are decoded with their Solidity names; the exception raised is the class of the same name
+in `contract_errors` (a `ContractRevert`). `Error(string)` and `Panic(uint256)` get their own
+classes."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak
+from eth_abi.abi import decode as abi_decode
+from eth_utils.crypto import keccak
 from web3.exceptions import ContractLogicError
 
 from pnyx.chain.artifacts import all_error_abis, error_signature
@@ -69,8 +69,13 @@ def decode_revert(data: bytes) -> ContractRevert:
     if entry is None:
         return UnknownRevert({"data": "0x" + data.hex()})
     inputs = entry.get("inputs", [])
-    values = abi_decode([error_signature({"name": "", "inputs": [i]})[1:-1] for i in inputs], payload)
-    args = {param["name"] or f"arg{i}": _plain(value) for i, (param, value) in enumerate(zip(inputs, values))}
+    values = abi_decode(
+        [error_signature({"name": "", "inputs": [i]})[1:-1] for i in inputs], payload
+    )
+    args = {
+        param["name"] or f"arg{i}": _plain(value)
+        for i, (param, value) in enumerate(zip(inputs, values, strict=True))
+    }
     cls = BY_NAME.get(entry["name"], ContractRevert)
     return cls(args, name=entry["name"])
 

@@ -1,5 +1,5 @@
-"""Signatures made by local keys: orders (EIP-712), order operations, worker authorizations and enclave
-results (EIP-191). Keys never leave the process."""
+"""Signatures made by local keys: orders (EIP-712), order operations, worker authorizations and
+enclave results (EIP-191). Keys never leave the process."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TypeVar
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
 
 from pnyx.domain.orders import Eip712Domain, Order, OrderOperation
 from pnyx.domain.task import authorization_message, enclave_message
@@ -18,7 +19,7 @@ _O = TypeVar("_O", bound=Order)
 
 def sign_digest(account: LocalAccount, digest: bytes) -> bytes:
     """A 65-byte signature (r ‖ s ‖ v) of a 32-byte digest, with no prefix (EIP-712 digests)."""
-    return bytes(account.unsafe_sign_hash(digest).signature)
+    return bytes(account.unsafe_sign_hash(Hash32(digest)).signature)
 
 
 def sign_eip191(account: LocalAccount, message32: bytes) -> bytes:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from eth_utils import keccak as _keccak
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak as _keccak
 
 from pnyx.errors import PnyxInputError
 from pnyx.types import Address, Bytes32

@@ -111,10 +111,12 @@ def split_worker_rewards(
     proved: dict[str, int],
     faulty: list[str],
 ) -> RewardSplit:
-    """What `finalize` pays: `proved` maps each revealing worker to its raw weight; `faulty` lists the
-    others, whose stakes join the reward. The scheduler gets the remainder."""
+    """What `finalize` pays: `proved` maps each revealing worker to its raw weight; `faulty`
+    lists the others, whose stakes join the reward. The scheduler gets the remainder."""
     total_reward = workerpool_price + worker_stake * len(faulty)
     workers_reward = total_reward * (100 - scheduler_reward_ratio) // 100
     total_weight = sum(reward_weight(w) for w in proved.values())
-    shares = {worker: workers_reward * reward_weight(w) // total_weight for worker, w in proved.items()}
+    shares = {
+        worker: workers_reward * reward_weight(w) // total_weight for worker, w in proved.items()
+    }
     return RewardSplit(workers=shares, scheduler=total_reward - sum(shares.values()))

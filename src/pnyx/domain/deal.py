@@ -1,16 +1,15 @@
 """The deal record fixed at match time, and its on-chain commitment.
 
 The hub stores only `keccak256(abi.encode(deal))` per deal; the record is emitted in `DealCreated`
-and passed back in calldata by initialize, contribute, finalize, reopen and claim. Field order here is
-the Solidity struct's (`contracts/src/libraries/Types.sol`).
-"""
+and passed back in calldata by initialize, contribute, finalize, reopen and claim. Field order here
+is the Solidity struct's (`contracts/src/libraries/Types.sol`)."""
 
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
-from eth_abi import encode as abi_encode
+from eth_abi.abi import encode as abi_encode
 
 from pnyx.domain._hex import keccak, to_address, to_bytes, to_hex32
 from pnyx.domain.tags import is_tee
@@ -95,7 +94,9 @@ class Deal:
         return is_tee(self.tag)
 
     def task_ids(self, deal_id: DealId) -> list[TaskId]:
-        return [task_id(deal_id, idx) for idx in range(self.bot_first, self.bot_first + self.bot_size)]
+        return [
+            task_id(deal_id, idx) for idx in range(self.bot_first, self.bot_first + self.bot_size)
+        ]
 
     # ─── Encoding ───
     def as_abi(self) -> tuple[Any, ...]:

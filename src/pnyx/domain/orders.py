@@ -1,9 +1,9 @@
-"""The four market orders and their EIP-712 hashing, mirrored from `contracts/src/libraries/Orders.sol`.
+"""The four market orders and their EIP-712 hashing, mirrored from
+`contracts/src/libraries/Orders.sol`.
 
-An order's digest `keccak256(0x1901 ‖ domainSeparator ‖ structHash)` is what its owner signs and the
-key under which the hub tracks its consumption and presignature. The domain binds the chain id and
-the hub address, so a signature cannot be replayed on another chain or another deployment.
-"""
+An order's digest `keccak256(0x1901 ‖ domainSeparator ‖ structHash)` is what its owner signs and
+the key under which the hub tracks its consumption and presignature. The domain binds the chain id
+and the hub address, so a signature cannot be replayed on another chain or another deployment."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
 from typing import Any, ClassVar, TypeVar
 
-from eth_abi import encode as abi_encode
+from eth_abi.abi import encode as abi_encode
 
 from pnyx.domain._hex import keccak, to_address, to_bytes, to_hex32
 from pnyx.types import ZERO_ADDRESS, ZERO_BYTES32, Address, Bytes32, OrderHash
@@ -102,7 +102,11 @@ class Order:
         """The digest an owner signs to presign or cancel this order through someone else."""
         op_type = f"{self.EIP712_NAME}Operation({self.EIP712_NAME} order,uint256 operation)"
         typehash = keccak((op_type + self.type_string()).encode())
-        struct = keccak(abi_encode(["bytes32", "bytes32", "uint256"], [typehash, self.struct_hash(), int(operation)]))
+        struct = keccak(
+            abi_encode(
+                ["bytes32", "bytes32", "uint256"], [typehash, self.struct_hash(), int(operation)]
+            )
+        )
         return keccak(b"\x19\x01" + domain.separator() + struct)
 
     def as_typed_data(self, domain: Eip712Domain) -> dict[str, Any]:
@@ -137,7 +141,9 @@ class Order:
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-friendly dict with the Solidity field names (the market's wire format)."""
-        out: dict[str, Any] = {name: getattr(self, attribute) for name, _, attribute in self.EIP712_FIELDS}
+        out: dict[str, Any] = {
+            name: getattr(self, attribute) for name, _, attribute in self.EIP712_FIELDS
+        }
         out["sign"] = "0x" + to_bytes(self.sign).hex()
         return out
 
@@ -157,7 +163,7 @@ class Order:
         return cls(**kwargs)
 
     def with_sign(self: _O, sign: str | bytes) -> _O:
-        return replace(self, sign="0x" + to_bytes(sign).hex())  # type: ignore[call-arg]
+        return replace(self, sign="0x" + to_bytes(sign).hex())
 
     sign: str = field(default="0x", kw_only=True)
 

@@ -3,12 +3,13 @@
 - task id      = keccak256(dealId ‖ idx)
 - resultHash   = keccak256(taskId ‖ digest)            identical for every agreeing worker
 - resultSeal   = keccak256(worker ‖ taskId ‖ digest)   per worker, so a result cannot be copied
-- authorization message = keccak256(worker ‖ taskId ‖ enclaveChallenge), signed EIP-191 by the scheduler
+- authorization message = keccak256(worker ‖ taskId ‖ enclaveChallenge), signed EIP-191 by the
+  scheduler
 - enclave message       = keccak256(resultHash ‖ resultSeal), signed EIP-191 by the enclave key
 
-The digest of a result is keccak256 of the callback data in callback mode, else sha256 of the output
-file, or keccak256 of the concatenated sha256 of the files of an output directory sorted by name.
-"""
+The digest of a result is keccak256 of the callback data in callback mode, else sha256 of the
+output file, or keccak256 of the concatenated sha256 of the files of an output directory sorted by
+name."""
 
 from __future__ import annotations
 
@@ -32,9 +33,15 @@ def result_seal(worker: str, task: str | bytes, digest: str | bytes) -> Bytes32:
     return to_hex32(keccak(raw))
 
 
-def authorization_message(worker: str, task: str | bytes, enclave_challenge: str = ZERO_ADDRESS) -> bytes:
+def authorization_message(
+    worker: str, task: str | bytes, enclave_challenge: str = ZERO_ADDRESS
+) -> bytes:
     """The 32 bytes a scheduler signs (EIP-191) to let `worker` contribute to `task`."""
-    raw = to_bytes(worker, length=20) + to_bytes(task, length=32) + to_bytes(enclave_challenge, length=20)
+    raw = (
+        to_bytes(worker, length=20)
+        + to_bytes(task, length=32)
+        + to_bytes(enclave_challenge, length=20)
+    )
     return keccak(raw)
 
 

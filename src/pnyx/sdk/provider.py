@@ -16,20 +16,37 @@ _O = TypeVar("_O", bound=Order)
 class Provider(Actor):
     # ─── Registration ───
     def register_app(
-        self, name: str, multiaddr: str, checksum: str, *, app_type: str = "WASM", mrenclave: bytes = b""
+        self,
+        name: str,
+        multiaddr: str,
+        checksum: str,
+        *,
+        app_type: str = "WASM",
+        mrenclave: bytes = b"",
     ) -> Address:
         return self.protocol.create_app(
-            self.account, name=name, app_type=app_type, multiaddr=multiaddr, checksum=checksum, mrenclave=mrenclave
+            self.account,
+            name=name,
+            app_type=app_type,
+            multiaddr=multiaddr,
+            checksum=checksum,
+            mrenclave=mrenclave,
         )
 
     def register_dataset(self, name: str, multiaddr: str, checksum: str) -> Address:
-        return self.protocol.create_dataset(self.account, name=name, multiaddr=multiaddr, checksum=checksum)
+        return self.protocol.create_dataset(
+            self.account, name=name, multiaddr=multiaddr, checksum=checksum
+        )
 
     def register_workerpool(self, description: str) -> Address:
         return self.protocol.create_workerpool(self.account, description=description)
 
-    def set_policy(self, workerpool: str, worker_stake_ratio: int, scheduler_reward_ratio: int) -> None:
-        self.protocol.change_policy(self.account, workerpool, worker_stake_ratio, scheduler_reward_ratio)
+    def set_policy(
+        self, workerpool: str, worker_stake_ratio: int, scheduler_reward_ratio: int
+    ) -> None:
+        self.protocol.change_policy(
+            self.account, workerpool, worker_stake_ratio, scheduler_reward_ratio
+        )
 
     # ─── Orders ───
     def app_order(

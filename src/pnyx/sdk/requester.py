@@ -74,7 +74,9 @@ class Requester(Actor):
         request_order: RequestOrder,
         dataset_order: DatasetOrder | None = None,
     ) -> MatchedDeal:
-        deal, _ = self.protocol.match_orders(self.account, app_order, dataset_order, workerpool_order, request_order)
+        deal, _ = self.protocol.match_orders(
+            self.account, app_order, dataset_order, workerpool_order, request_order
+        )
         return deal
 
     def cancel(self, request_order: RequestOrder) -> None:
@@ -88,5 +90,9 @@ class Requester(Actor):
     def claim_deal(self, matched: MatchedDeal) -> None:
         """Claims every unfinished task of a deal past its final deadline, initialized or not."""
         self.protocol.initialize_and_claim_batch(
-            self.account, matched.deal_id, matched.deal, matched.deal.bot_first, matched.deal.bot_size
+            self.account,
+            matched.deal_id,
+            matched.deal,
+            matched.deal.bot_first,
+            matched.deal.bot_size,
         )

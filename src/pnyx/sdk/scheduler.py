@@ -17,7 +17,10 @@ class Scheduler(Actor):
     def initialize_all(self, deal_id: str, deal: Deal) -> list[TaskId]:
         """Starts every task of the deal in one transaction."""
         self.protocol.initialize_batch(self.account, deal_id, deal.bot_first, deal.bot_size)
-        return [make_task_id(deal_id, idx) for idx in range(deal.bot_first, deal.bot_first + deal.bot_size)]
+        return [
+            make_task_id(deal_id, idx)
+            for idx in range(deal.bot_first, deal.bot_first + deal.bot_size)
+        ]
 
     def authorize(self, worker: str, task_id: str, enclave_challenge: str = ZERO_ADDRESS) -> bytes:
         """The signed permission a worker presents to contribute."""
@@ -27,7 +30,9 @@ class Scheduler(Actor):
         """Reveals every winner at once with a digest a worker reported."""
         self.protocol.reveal_all(self.account, task_id, result_digest)
 
-    def finalize(self, task_id: str, deal: Deal, results: bytes, results_callback: bytes = b"") -> None:
+    def finalize(
+        self, task_id: str, deal: Deal, results: bytes, results_callback: bytes = b""
+    ) -> None:
         self.protocol.finalize(self.account, task_id, deal, results, results_callback)
 
     def reopen(self, task_id: str, deal: Deal) -> None:

@@ -1,0 +1,71 @@
+# Pnyx — the two commands a newcomer needs are `make demo` and `make test`; `make help` lists all.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NODE_MODULES := contracts/node_modules
+STAMP_PY := $(VENV)/.installed
+STAMP_JS := $(NODE_MODULES)/.installed
+PYTEST_WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo chain bench-gas clean
+
+help: ## List every target
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP_PY): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(STAMP_JS): contracts/package.json contracts/package-lock.json
+	cd contracts && npm ci --silent --no-audit --no-fund
+	@touch $@
+
+setup: $(STAMP_PY) $(STAMP_JS) ## Install what is missing: the virtualenv, Python and npm dependencies
+
+artifacts: setup ## Recompile the contracts (solc-js) and regenerate the Python error classes
+	cd contracts && node build.js
+	$(BIN)/python -m pnyx.chain.codegen
+
+check-artifacts: setup ## Fail if the committed artifacts are not what the sources compile to
+	cd contracts && node build.js --check
+	$(BIN)/python -m pnyx.chain.codegen --check
+
+lint: setup ## ruff (lint + format check) and the import-layer rules
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+
+format: setup ## Format the Python sources
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+types: setup ## mypy --strict on src/
+	$(BIN)/mypy
+
+test: setup lint types ## Lint, type-check and run every test (unit, integration, e2e)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
+
+test-unit: setup ## Only the tests that need no chain
+	$(BIN)/pytest -m unit tests
+
+test-integration: setup ## Only the tests against a real anvil
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m integration tests
+
+test-e2e: setup ## Only the end-to-end tests (devnet + CLI)
+	$(BIN)/pytest -m e2e tests
+
+demo: setup ## Start a local chain, deploy, and run a replicated task end to end
+	$(BIN)/pnyx demo
+
+chain: setup ## Start anvil with the protocol deployed (Ctrl-C stops it)
+	$(BIN)/pnyx chain up
+
+bench-gas: setup ## Gas per task vs iExec PoCo (writes benchmarks/results/gas.json)
+	$(BIN)/python benchmarks/gas.py
+
+clean: ## Remove the virtualenv, node_modules and caches
+	rm -rf $(VENV) $(NODE_MODULES) .mypy_cache .ruff_cache .pytest_cache .hypothesis
