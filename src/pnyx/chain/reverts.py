@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3.exceptions import ContractLogicError
 
@@ -73,7 +74,7 @@ def decode_revert(data: bytes) -> ContractRevert:
         [error_signature({"name": "", "inputs": [i]})[1:-1] for i in inputs], payload
     )
     args = {
-        param["name"] or f"arg{i}": _plain(value)
+        param["name"] or f"arg{i}": _plain(param["type"], value)
         for i, (param, value) in enumerate(zip(inputs, values, strict=True))
     }
     cls = BY_NAME.get(entry["name"], ContractRevert)
@@ -88,9 +89,10 @@ def from_web3_error(error: ContractLogicError) -> ContractRevert:
     return UnknownRevert({"message": str(error.message or error)})
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes) and len(value) == 32:
+def _plain(sol_type: str, value: Any) -> Any:
+    """Decoded values as users read them: 0x-hex for bytes32, checksummed addresses."""
+    if sol_type == "address":
+        return to_checksum_address(value)
+    if isinstance(value, bytes):
         return "0x" + value.hex()
-    if isinstance(value, tuple):
-        return tuple(_plain(v) for v in value)
     return value

@@ -1,0 +1,80 @@
+"""`pnyx`: the command-line entry point and its error boundary.
+
+Any Pnyx error (a revert, bad input, no node) is printed as one line `error: …` with exit code 1;
+`--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from pnyx.cli import account, asset, chain, deal, order, task, wallet
+from pnyx.cli._context import Output
+from pnyx.errors import PnyxError
+
+app = typer.Typer(
+    name="pnyx",
+    help="Pnyx: a decentralized marketplace for computing and oracles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(chain.app, name="chain")
+app.add_typer(wallet.app, name="wallet")
+app.add_typer(account.app, name="account")
+app.add_typer(asset.app_cli, name="app")
+app.add_typer(asset.dataset_cli, name="dataset")
+app.add_typer(asset.workerpool_cli, name="workerpool")
+app.add_typer(order.app, name="order")
+app.add_typer(deal.app, name="deal")
+app.add_typer(task.app, name="task")
+
+
+@app.callback()
+def options(
+    ctx: typer.Context,
+    json_output: bool = typer.Option(False, "--json", help="Print machine-readable JSON"),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors"),
+) -> None:
+    ctx.obj = {"output": Output(as_json=json_output, console=Console()), "debug": debug}
+
+
+@app.command()
+def demo() -> None:
+    """Run the scripted end-to-end flow on a fresh local chain (what `make demo` runs)."""
+    from pnyx.devnet.demo import run_demo
+
+    run_demo()
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except PnyxError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (ConnectionError, OSError) as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc.__class__.__name__}: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:  # usage errors keep click's message and code
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
