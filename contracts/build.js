@@ -22,8 +22,12 @@ const SETTINGS = {
   viaIR: true,
   optimizer: { enabled: true, runs: 200 },
   metadata: { bytecodeHash: 'none', appendCBOR: false },
-  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+  outputSelection: {
+    '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'storageLayout'] },
+  },
 };
+// The hub delegates to its extension: both must see the same storage, slot for slot.
+const SHARED_STORAGE = ['src/hub/PnyxHub.sol:PnyxHub', 'src/hub/PnyxHubExtension.sol:PnyxHubExtension'];
 
 function listSolidity(dir) {
   const found = [];
@@ -57,6 +61,7 @@ function compile() {
     for (const p of problems) process.stderr.write(p.formattedMessage + '\n');
     throw new Error(`solc reported ${problems.length} error(s) or warning(s)`);
   }
+  checkSharedStorage(output);
   const artifacts = new Map();
   for (const target of TARGETS) {
     for (const file of listSolidity(target.dir)) {
@@ -77,6 +82,14 @@ function compile() {
     }
   }
   return artifacts;
+}
+
+function checkSharedStorage(output) {
+  const layouts = SHARED_STORAGE.map((id) => {
+    const [file, name] = id.split(':');
+    return JSON.stringify(output.contracts[file][name].storageLayout.storage.map((s) => [s.slot, s.offset, s.label, s.type]));
+  });
+  if (new Set(layouts).size !== 1) throw new Error(`storage layouts differ: ${SHARED_STORAGE.join(' vs ')}`);
 }
 
 function main() {

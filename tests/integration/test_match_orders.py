@@ -27,7 +27,6 @@ from tests.helpers.world import (
     DATASET_PRICE,
     DEPOSIT,
     PARAMS,
-    TOKEN,
     WORKERPOOL_PRICE,
     World,
 )
@@ -66,10 +65,13 @@ def _orders_with(world: World, kind: str, **fields: Any) -> Orders:
     return built["app"], built["dataset"], built["workerpool"], built["request"]
 
 
+def _index(kind: str) -> int:
+    return ("app", "dataset", "workerpool", "request").index(kind)
+
+
 def _replace_order(orders: Orders, kind: str, order: Order) -> Orders:
-    position = ("app", "dataset", "workerpool", "request").index(kind)
     out: list[Any] = list(orders)
-    out[position] = order
+    out[_index(kind)] = order
     return out[0], out[1], out[2], out[3]
 
 
@@ -412,7 +414,7 @@ def test_match_reverts_with_invalid_signature_when_order_signed_by_wrong_key(
     world: World, kind: str, error: type[errors.ContractRevert]
 ) -> None:
     orders = world.orders()
-    forged = _signed_by(world, world.stranger, _orders_with(world, kind)[0:4][_index(kind)])
+    forged = _signed_by(world, world.stranger, orders[_index(kind)])
     with pytest.raises(error) as caught:
         _match(world, _replace_order(orders, kind, forged))
     assert caught.value.args_by_name == {"orderHash": _digest(world, forged)}
@@ -439,10 +441,6 @@ def test_match_reverts_with_invalid_signature_when_signature_is_for_another_pric
     with pytest.raises(errors.MarketInvalidAppOrderSignature) as caught:
         _match(world, (cheaper, dataset, pool, request))
     assert caught.value.args_by_name == {"orderHash": _digest(world, cheaper)}
-
-
-def _index(kind: str) -> int:
-    return ("app", "dataset", "workerpool", "request").index(kind)
 
 
 # ─── 0x60: volume ───
@@ -520,6 +518,13 @@ def test_match_creates_deal_record_with_owners_prices_and_terms(world: World) ->
     assert matched.params == PARAMS
     assert deal.worker_stake == WORKERPOOL_PRICE * policy["worker_stake_ratio"] // 100
     assert deal.scheduler_reward_ratio == policy["scheduler_reward_ratio"]
+
+
+def test_match_copies_the_current_workerpool_policy_into_the_deal(world: World) -> None:
+    world.scheduler_provider.set_policy(world.workerpool, 45, 7)
+    matched = world.match()
+    assert matched.deal.worker_stake == WORKERPOOL_PRICE * 45 // 100
+    assert matched.deal.scheduler_reward_ratio == 7
 
 
 def test_match_keeps_request_trust_when_it_is_above_one(world: World) -> None:
@@ -690,24 +695,11 @@ def test_match_rejects_erc1271_signature_when_signed_by_another_key(world: World
     assert caught.value.args_by_name == {"orderHash": _digest(world, app)}
 
 
-def test_match_rejects_signature_by_the_wallet_signer_when_owner_is_its_eoa_not_wallet(
-    world: World,
-) -> None:
-    signer = new_account()
-    _, app_address = _wallet_owned_app(world, signer)
-    _, dataset, pool, _ = world.orders()
-    # The app provider's own key no longer owns the app: the wallet does.
-    app = world.app_order(app=app_address)
-    request = world.request_order(app=app_address)
-    with pytest.raises(errors.MarketInvalidAppOrderSignature):
-        _match(world, (app, dataset, pool, request))
-
-
 def test_match_accepts_compact_eip2098_signatures(world: World) -> None:
     orders = world.orders()
-    compact = tuple(o.with_sign(_compact(to_bytes(o.sign))) for o in orders)
-    assert all(len(to_bytes(o.sign)) == 64 for o in compact)
-    matched, _ = _match(world, (compact[0], compact[1], compact[2], compact[3]))  # type: ignore[arg-type]
+    app, dataset, pool, request = (o.with_sign(_compact(to_bytes(o.sign))) for o in orders)
+    assert {len(to_bytes(o.sign)) for o in (app, dataset, pool, request)} == {64}
+    matched, _ = _match(world, (app, dataset, pool, request))
     assert matched.volume == 1
 
 
@@ -787,14 +779,9 @@ def test_order_digest_equals_hub_hash(world: World, kind: str, view: str) -> Non
     assert to_hex32(bytes(on_chain)) == _digest(world, order)
 
 
-# ─── Known deviation from iExec ───
+# ─── Presignature by the zero address ───
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Market._isSigned accepts an empty signature when the owner is address(0): "
-    "_presigned[hash] defaults to address(0) (iExec requires account != 0)",
-)
 def test_match_rejects_unsigned_request_when_requester_is_zero_address(world: World) -> None:
     app = world.app_order(app_price=0)
     pool = world.workerpool_order(workerpool_price=0)

@@ -275,7 +275,7 @@ abstract contract Market is Escrow, IMarket {
 
     /// @dev An order is valid if presigned on chain by `owner` or signed by `owner` (ECDSA or ERC-1271).
     function _isSigned(address owner, bytes32 orderHash, bytes calldata signature) private view returns (bool) {
-        if (signature.length == 0) return _presigned[orderHash] == owner;
+        if (signature.length == 0) return owner != address(0) && _presigned[orderHash] == owner;
         return Signatures.isValid(owner, orderHash, signature);
     }
 

@@ -183,7 +183,7 @@ abstract contract Poco is PocoBase {
     }
 
     /// @notice The trust-1 fast path: one worker contributes, reveals and finalizes in one transaction.
-    /// No worker stake is locked and scores do not change (as in iExec).
+    /// No worker stake is locked and scores do not change (as in iExec); no contribution is stored.
     function contributeAndFinalize(
         bytes32 taskId,
         Deal calldata deal,
@@ -204,11 +204,9 @@ abstract contract Poco is PocoBase {
         bytes32 resultSeal = keccak256(abi.encodePacked(msg.sender, taskId, resultDigest));
         _checkAuthorization(taskId, deal, resultHash, resultSeal, enclaveChallenge, enclaveSign, authorizationSign);
 
+        // No contribution record is kept (its worker and result are in the events below): counters
+        // stay zero so views never show a contribution that storage does not hold.
         task.status = TaskStatus.COMPLETED;
-        task.contributorCount = 1;
-        task.revealCount = 1;
-        task.winnerCount = 1;
-        task.revealDeadline = uint40(block.timestamp + REVEAL_DEADLINE_RATIO * deal.timeRef);
         _tasks[taskId] = task;
         if (resultsCallback.length > 0) _resultsCallbacks[taskId] = resultsCallback;
         emit TaskContributed(taskId, msg.sender, resultHash, enclaveChallenge);
