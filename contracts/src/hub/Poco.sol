@@ -129,7 +129,7 @@ abstract contract Poco is PocoBase {
     /// transaction. Anyone who knows the digest may call it: a seal binds its worker, so revealing on
     /// someone's behalf can only prove what they committed. A winner whose seal does not match can never
     /// reveal (one digest only matches the consensus hash) and is rejected at once, so `finalize` need
-    /// not wait for the reveal deadline.
+    /// not wait for the reveal deadline. Reverts only if no unrevealed winner is left to settle.
     function revealAll(bytes32 taskId, bytes32 resultDigest) external nonReentrant {
         Task memory task = _tasks[taskId];
         if (task.status != TaskStatus.REVEALING) revert PocoInvalidTaskStatus(taskId, task.status);
@@ -138,6 +138,7 @@ abstract contract Poco is PocoBase {
             revert PocoResultHashMismatch(taskId, resultDigest);
         }
         uint256 proved = 0;
+        uint256 rejected = 0;
         for (uint256 i = 0; i < task.contributorCount; ++i) {
             Contribution memory c = _contributions[taskId][i];
             if (c.group != task.consensusGroup || c.status != ContributionStatus.CONTRIBUTED) continue;
@@ -147,11 +148,12 @@ abstract contract Poco is PocoBase {
                 emit TaskRevealed(taskId, c.worker, resultDigest);
             } else {
                 _contributions[taskId][i].status = ContributionStatus.REJECTED;
-                task.winnerCount -= 1;
+                ++rejected;
             }
         }
-        if (proved == 0) revert PocoNothingToReveal(taskId);
+        if (proved + rejected == 0) revert PocoNothingToReveal(taskId);
         task.revealCount += uint8(proved);
+        task.winnerCount -= uint8(rejected);
         _tasks[taskId] = task;
     }
 
@@ -166,8 +168,9 @@ abstract contract Poco is PocoBase {
         if (task.status != TaskStatus.REVEALING) revert PocoInvalidTaskStatus(taskId, task.status);
         if (msg.sender != deal.workerpoolOwner) revert PocoUnauthorizedScheduler(taskId, msg.sender);
         _checkFinalDeadlineAhead(taskId, deal);
-        bool revealsDone = task.revealCount == task.winnerCount
-            || (task.revealCount > 0 && task.revealDeadline <= block.timestamp);
+        // Winners rejected by revealAll leave winnerCount, so "all revealed" also needs one reveal.
+        bool revealsDone = task.revealCount > 0
+            && (task.revealCount == task.winnerCount || task.revealDeadline <= block.timestamp);
         if (!revealsDone) revert PocoRevealsPending(taskId, task.revealCount, task.winnerCount);
         _checkResultsCallback(taskId, deal, _groupHashes[taskId][task.consensusGroup], resultsCallback);
 

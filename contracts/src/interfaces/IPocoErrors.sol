@@ -42,11 +42,11 @@ interface IPocoErrors {
     error PocoResultHashMismatch(bytes32 taskId, bytes32 resultDigest);
     /// @notice keccak256(worker ‖ taskId ‖ digest) is not the committed result seal.
     error PocoResultSealMismatch(bytes32 taskId, address worker);
-    /// @notice `revealAll` found no unrevealed winner whose seal commits to the digest.
+    /// @notice `revealAll` found no unrevealed winner left to prove or reject.
     error PocoNothingToReveal(bytes32 taskId);
     /// @notice Only the workerpool owner recorded in the deal (its scheduler) may do this.
     error PocoUnauthorizedScheduler(bytes32 taskId, address caller);
-    /// @notice Finalizing needs every winner to have revealed, or one reveal and a passed reveal deadline.
+    /// @notice Finalizing needs one reveal, and every winner revealed or the reveal deadline passed.
     error PocoRevealsPending(bytes32 taskId, uint256 revealed, uint256 winners);
     /// @notice Reopening is only for a consensus nobody revealed.
     error PocoRevealsExist(bytes32 taskId, uint256 revealed);
