@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
-
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
