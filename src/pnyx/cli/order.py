@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -20,10 +20,20 @@ from pnyx.cli._context import (
     signer,
 )
 from pnyx.domain._hex import to_address
-from pnyx.domain.orders import ORDER_TYPES, Order, OrderOperation
+from pnyx.domain.orders import (
+    ORDER_TYPES,
+    AppOrder,
+    DatasetOrder,
+    Order,
+    OrderOperation,
+    RequestOrder,
+    WorkerpoolOrder,
+)
 from pnyx.errors import PnyxInputError
 from pnyx.sdk import Provider, Requester
 from pnyx.types import ZERO_ADDRESS
+
+_O = TypeVar("_O", bound=Order)
 
 app = typer.Typer(help="Sign, cancel and inspect orders.", no_args_is_help=True)
 sign_app = typer.Typer(
@@ -198,6 +208,40 @@ def sign_request_order(
         callback=_address(callback),
     )
     _emit_order(ctx, protocol, order, out)
+
+
+@app.command("match")
+def match(
+    ctx: typer.Context,
+    app_file: Path = typer.Option(..., "--app", help="Signed app order file"),
+    workerpool_file: Path = typer.Option(..., "--workerpool", help="Signed workerpool order file"),
+    request_file: Path = typer.Option(..., "--request", help="Signed request order file"),
+    dataset_file: Path = typer.Option(None, "--dataset", help="Signed dataset order file"),
+    rpc: str = RpcOption,
+    deployment: Path = DeploymentOption,
+    wallet: str = WalletOption,
+    dev_account: int = DevAccountOption,
+) -> None:
+    """Match signed orders into a deal (anyone may send it; the requester pays)."""
+    protocol = connect(rpc, deployment)
+    orders = (
+        _load_as(app_file, AppOrder),
+        _load_as(dataset_file, DatasetOrder) if dataset_file else None,
+        _load_as(workerpool_file, WorkerpoolOrder),
+        _load_as(request_file, RequestOrder),
+    )
+    matched, _ = protocol.match_orders(signer(wallet, dev_account), *orders)
+    output(ctx).emit(
+        {"deal_id": matched.deal_id, "volume": matched.volume, "tasks": matched.task_ids},
+        title="deal",
+    )
+
+
+def _load_as(path: Path, kind: type[_O]) -> _O:
+    order = load_order(path)
+    if not isinstance(order, kind):
+        raise PnyxInputError(f"{path} holds a {order.EIP712_NAME}, not a {kind.EIP712_NAME}")
+    return order
 
 
 @app.command("cancel")
