@@ -257,6 +257,7 @@ abstract contract Market is Escrow, IMarket {
         deal.trust = requestOrder.trust == 0 ? 1 : requestOrder.trust;
         deal.tag = m.tag;
         deal.paramsHash = keccak256(bytes(requestOrder.params));
+        deal.seed = blockhash(block.number - 1);
         deal.startTime = block.timestamp;
         deal.timeRef = m.timeRef;
         deal.botFirst = botFirst;

@@ -37,9 +37,11 @@ enum OrderOperation {
 }
 
 /// @notice The full record of a deal, fixed at match time.
-/// @dev Only `keccak256(abi.encode(deal))` is stored on chain (one slot per deal); the record itself
-/// is emitted in `DealCreated` and passed back in calldata by the functions that need it. This is the
-/// main gas saving over iExec, whose deal record occupies 21 fresh storage slots.
+/// @dev Only the low 160 bits of `keccak256(abi.encode(deal))` are stored (see DealSlot and Task); the
+/// record itself is emitted in `DealCreated` and passed back in calldata by the functions that need it.
+/// This is the main gas saving over iExec, whose deal record occupies 21 fresh storage slots. `seed` is
+/// the hash of the block before the match: nobody can choose a record to collide with a forged one in
+/// advance, so passing a forged record needs a 160-bit second preimage, not a 2^80 birthday search.
 struct Deal {
     address app;
     address appOwner;
@@ -57,6 +59,7 @@ struct Deal {
     uint256 trust;
     bytes32 tag;
     bytes32 paramsHash;
+    bytes32 seed;
     uint256 startTime;
     uint256 timeRef;
     uint256 botFirst;
@@ -85,8 +88,8 @@ struct DealSlot {
 
 /// @notice Per-task state, packed in one storage slot.
 /// @dev A slot with status UNSET and a non-zero `dealDigest` is the task of a one-task deal, created by
-/// `matchOrders` and waiting for `initialize`. `dealDigest` is the low 160 bits of the deal commitment:
-/// forging a deal record that matches it needs a 160-bit second preimage of keccak256, the security level of an Ethereum address.
+/// `matchOrders` and waiting for `initialize`. `dealDigest` is the low 160 bits of the deal commitment
+/// (see Deal for why a forged record needs a 160-bit second preimage).
 struct Task {
     TaskStatus status;
     uint8 contributorCount;

@@ -38,6 +38,7 @@ _ABI_TYPES: dict[str, str] = {
     "trust": "uint256",
     "tag": "bytes32",
     "params_hash": "bytes32",
+    "seed": "bytes32",
     "start_time": "uint256",
     "time_ref": "uint256",
     "bot_first": "uint256",
@@ -65,6 +66,7 @@ class Deal:
     trust: int
     tag: Bytes32
     params_hash: Bytes32
+    seed: Bytes32
     start_time: int
     time_ref: int
     bot_first: int
