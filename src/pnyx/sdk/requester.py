@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from eth_account.signers.local import LocalAccount
-
-from pnyx.chain.protocol import MatchedDeal, Protocol
+from pnyx.chain.protocol import MatchedDeal
 from pnyx.chain.signing import sign_order
 from pnyx.domain.deal import Deal
 from pnyx.domain.orders import AppOrder, DatasetOrder, OrderOperation, RequestOrder, WorkerpoolOrder
@@ -15,9 +13,6 @@ from pnyx.types import ZERO_ADDRESS, Address
 
 
 class Requester(Actor):
-    def __init__(self, protocol: Protocol, account: LocalAccount) -> None:
-        super().__init__(protocol, account)
-
     # ─── Escrow ───
     def deposit(self, amount: int) -> None:
         """Approves the hub and deposits `amount` nano-tokens."""
