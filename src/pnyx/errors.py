@@ -17,6 +17,25 @@ class PnyxInputError(PnyxError, ValueError):
     """A value given by the user is malformed or out of range."""
 
 
+class ConflictError(PnyxError):
+    """The request is valid but clashes with the current state (already done, already exists)."""
+
+
+class AuthenticationError(PnyxError):
+    """A signature or credential is missing, malformed or from the wrong signer."""
+
+
+class ServiceError(PnyxError):
+    """Another service answered with an error or could not be reached."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, error: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+
+
 class ConfigError(PnyxError):
     """Configuration is missing or inconsistent."""
 

@@ -1,0 +1,1 @@
+"""Typed httpx clients, one per service; the only package that imports httpx."""
