@@ -95,8 +95,8 @@ class EventListener:
         self.max_range = max_range
 
     def poll(self, handle: Callable[[ChainEvent], None]) -> int:
-        """Delivers every confirmed event since the cursor; returns how many were delivered. The
-        cursor moves after each fully handled block range, so a handler failure replays the range."""
+        """Delivers every confirmed event since the cursor; returns how many were delivered.
+        The cursor moves after each fully handled block range, so a handler failure replays it."""
         try:
             head = self.client.w3.eth.block_number - self.confirmations
             start = self._next_block()

@@ -15,8 +15,6 @@ from pnyx.errors import (
     ServiceError,
 )
 
-_ERRORS_BY_STATUS: dict[int, type[ServiceError]] = {}
-
 
 class ServiceNotFoundError(ServiceError, NotFoundError):
     """The service answered 404."""
@@ -34,10 +32,14 @@ class ServiceAuthError(ServiceError, AuthenticationError):
     """The service rejected the credentials (401/403)."""
 
 
-_ERRORS_BY_STATUS.update(
-    {404: ServiceNotFoundError, 409: ServiceConflictError, 400: ServiceInputError, 422: ServiceInputError,
-     401: ServiceAuthError, 403: ServiceAuthError}
-)  # fmt: skip
+_ERRORS_BY_STATUS: dict[int, type[ServiceError]] = {
+    400: ServiceInputError,
+    401: ServiceAuthError,
+    403: ServiceAuthError,
+    404: ServiceNotFoundError,
+    409: ServiceConflictError,
+    422: ServiceInputError,
+}
 
 
 class HttpClient:
