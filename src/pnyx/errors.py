@@ -36,6 +36,10 @@ class ServiceError(PnyxError):
         self.error = error
 
 
+class PayloadTooLargeError(PnyxInputError):
+    """An upload is larger than the service accepts."""
+
+
 class ConfigError(PnyxError):
     """Configuration is missing or inconsistent."""
 

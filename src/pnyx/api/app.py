@@ -19,6 +19,7 @@ from pnyx.errors import (
     ConflictError,
     ContractRevert,
     NotFoundError,
+    PayloadTooLargeError,
     PnyxError,
     PnyxInputError,
 )
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: tuple[tuple[type[PnyxError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
     (ContractRevert, 409),
+    (PayloadTooLargeError, 413),
     (PnyxInputError, 422),
     (ChainError, 503),
     (PnyxError, 400),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -17,7 +18,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
@@ -26,6 +27,17 @@ from pnyx.chain.reverts import from_web3_error
 from pnyx.errors import ChainError, TransactionError
 
 _GAS_MARGIN = 1.2
+
+
+@dataclass(frozen=True)
+class PreparedTransaction:
+    """A signed transaction not yet sent: its hash is final, so it can be recorded first."""
+
+    tx_hash: str
+    raw: bytes
+    sender: str
+
+
 _PRIORITY_FEE_WEI = 1_000_000_000
 
 
@@ -100,6 +112,78 @@ class ChainClient:
         if receipt["status"] != 1:
             raise self._revert_of(tx, receipt)
         return receipt
+
+    def prepare(
+        self, account: LocalAccount, fn: Any, *, gas: int, value: int = 0
+    ) -> PreparedTransaction:
+        """Signs `fn` with the next nonce without sending it, so its hash can be recorded first
+        (services that must never send the same action twice store the hash, then broadcast)."""
+        sender = account.address
+        max_fee, priority = self._fee_caps()
+        with self._lock:
+            nonce = self._next_nonce(sender)
+            tx = fn.build_transaction(
+                {
+                    "from": sender,
+                    "value": value,
+                    "chainId": self.chain_id,
+                    "gas": gas,
+                    "nonce": nonce,
+                    "maxFeePerGas": max_fee,
+                    "maxPriorityFeePerGas": priority,
+                }
+            )
+            self._nonces[sender] = nonce + 1
+        signed = account.sign_transaction(tx)
+        return PreparedTransaction(
+            tx_hash=HexBytes(signed.hash).to_0x_hex(),
+            raw=bytes(signed.raw_transaction),
+            sender=sender,
+        )
+
+    def broadcast(self, prepared: PreparedTransaction) -> str:
+        """Sends a prepared transaction without waiting for it to be mined."""
+        try:
+            self.w3.eth.send_raw_transaction(prepared.raw)
+        except Web3RPCError as exc:
+            if "already known" in str(exc) or "AlreadyKnown" in str(exc):
+                return prepared.tx_hash
+            with self._lock:
+                self._nonces.pop(prepared.sender, None)
+            raise TransactionError(f"node refused transaction {prepared.tx_hash}: {exc}") from exc
+        return prepared.tx_hash
+
+    def send(self, account: LocalAccount, fn: Any, *, gas: int, value: int = 0) -> str:
+        """Signs and sends without waiting; returns the transaction hash."""
+        return self.broadcast(self.prepare(account, fn, gas=gas, value=value))
+
+    def receipt(self, tx_hash: str) -> TxReceipt | None:
+        """The receipt if the transaction is mined, else None (never waits)."""
+        try:
+            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return None
+
+    def is_known(self, tx_hash: str) -> bool:
+        """Whether the node knows the transaction (pending or mined)."""
+        try:
+            self.w3.eth.get_transaction(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
+
+    def failure(self, tx_hash: str) -> ChainError:
+        """Why a mined transaction failed, replayed as a call at its block."""
+        tx = self.w3.eth.get_transaction(HexBytes(tx_hash))
+        receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        call = {
+            "from": tx["from"],
+            "to": tx["to"],
+            "data": tx["input"],
+            "value": tx["value"],
+            "gas": tx["gas"],
+        }
+        return self._revert_of(call, receipt)
 
     def wait_for_receipt(self, tx_hash: HexBytes | bytes) -> TxReceipt:
         try:

@@ -11,7 +11,7 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from pnyx.chain.artifacts import hub_abi, load_artifact
-from pnyx.chain.client import ChainClient
+from pnyx.chain.client import ChainClient, PreparedTransaction
 from pnyx.chain.deploy import Deployment
 from pnyx.domain._hex import to_address, to_bytes, to_hex32
 from pnyx.domain.deal import Deal
@@ -33,6 +33,17 @@ from pnyx.domain.views import (
 )
 from pnyx.errors import ChainError, NotFoundError
 from pnyx.types import ZERO_ADDRESS, Address, DealId, TaskId
+
+# Gas limits for transactions sent without estimating (pipelined by services). They cover the
+# worst case measured by `make bench-gas` with a wide margin; unused gas is not charged.
+GAS_LIMITS = {
+    "initialize": 150_000,
+    "initializeBatch.perTask": 60_000,
+    "finalize": 700_000,
+    "reopen": 400_000,
+    "claim": 500_000,
+    "initializeAndClaimBatch.perTask": 300_000,
+}
 
 _MANAGE_FUNCTIONS = {
     AppOrder: "manageAppOrder",
@@ -407,17 +418,65 @@ class Protocol:
 
     def task(self, task_id: str) -> TaskView:
         raw = self.client.call(self.hub.functions.getTask(to_bytes(task_id, length=32)))
-        status, contributors, reveals, winners, reveal_deadline, consensus, digest = raw
-        return TaskView(
-            task_id=to_hex32(task_id),
-            status=TaskStatus(status),
-            contributor_count=int(contributors),
-            reveal_count=int(reveals),
-            winner_count=int(winners),
-            reveal_deadline=int(reveal_deadline),
-            consensus_value=to_hex32(bytes(consensus)),
-            deal_digest=int(digest),
+        return _task_view(task_id, raw)
+
+    def tasks(self, task_ids: list[str]) -> list[TaskView]:
+        """Several tasks in one JSON-RPC batch."""
+        if not task_ids:
+            return []
+        with self.client.w3.batch_requests() as batch:
+            for task_id in task_ids:
+                batch.add(self.hub.functions.getTask(to_bytes(task_id, length=32)))
+            results = batch.execute()
+        return [_task_view(t, raw) for t, raw in zip(task_ids, results, strict=True)]
+
+    # ─── Prepared transactions (signed now, broadcast by the caller; fixed gas, no estimate) ───
+    def prepare_initialize(
+        self, sender: LocalAccount, deal_id: str, idx: int
+    ) -> PreparedTransaction:
+        fn = self.hub.functions.initialize(to_bytes(deal_id, length=32), idx)
+        return self.client.prepare(sender, fn, gas=GAS_LIMITS["initialize"])
+
+    def prepare_initialize_batch(
+        self, sender: LocalAccount, deal_id: str, first_idx: int, count: int
+    ) -> PreparedTransaction:
+        fn = self.hub.functions.initializeBatch(to_bytes(deal_id, length=32), first_idx, count)
+        gas = GAS_LIMITS["initialize"] + GAS_LIMITS["initializeBatch.perTask"] * count
+        return self.client.prepare(sender, fn, gas=gas)
+
+    def prepare_finalize(
+        self,
+        sender: LocalAccount,
+        task_id: str,
+        deal: Deal,
+        results: bytes,
+        results_callback: bytes,
+        callback_gas: int,
+    ) -> PreparedTransaction:
+        fn = self.hub.functions.finalize(
+            to_bytes(task_id, length=32), deal.as_abi(), results, results_callback
         )
+        return self.client.prepare(sender, fn, gas=GAS_LIMITS["finalize"] + callback_gas)
+
+    def prepare_reopen(self, sender: LocalAccount, task_id: str, deal: Deal) -> PreparedTransaction:
+        fn = self.hub.functions.reopen(to_bytes(task_id, length=32), deal.as_abi())
+        return self.client.prepare(sender, fn, gas=GAS_LIMITS["reopen"])
+
+    def prepare_claim(self, sender: LocalAccount, task_id: str, deal: Deal) -> PreparedTransaction:
+        fn = self.hub.functions.claim(to_bytes(task_id, length=32), deal.as_abi())
+        return self.client.prepare(sender, fn, gas=GAS_LIMITS["claim"])
+
+    def prepare_initialize_and_claim(
+        self, sender: LocalAccount, deal_id: str, deal: Deal, first_idx: int, count: int
+    ) -> PreparedTransaction:
+        fn = self.hub.functions.initializeAndClaimBatch(
+            to_bytes(deal_id, length=32), deal.as_abi(), first_idx, count
+        )
+        gas = GAS_LIMITS["claim"] + GAS_LIMITS["initializeAndClaimBatch.perTask"] * count
+        return self.client.prepare(sender, fn, gas=gas)
+
+    def callback_gas(self) -> int:
+        return int(self.client.call(self.hub.functions.getCallbackGas()))
 
     def contributions(self, task_id: str) -> list[ContributionView]:
         raw = self.client.call(self.hub.functions.getContributions(to_bytes(task_id, length=32)))
@@ -442,6 +501,20 @@ class Protocol:
             from_block=from_block, argument_filters={"taskId": to_bytes(task_id, length=32)}
         )
         return [dict(log["args"]) for log in logs]
+
+
+def _task_view(task_id: str, raw: Any) -> TaskView:
+    status, contributors, reveals, winners, reveal_deadline, consensus, digest = raw
+    return TaskView(
+        task_id=to_hex32(task_id),
+        status=TaskStatus(status),
+        contributor_count=int(contributors),
+        reveal_count=int(reveals),
+        winner_count=int(winners),
+        reveal_deadline=int(reveal_deadline),
+        consensus_value=to_hex32(bytes(consensus)),
+        deal_digest=int(digest),
+    )
 
 
 def _order_args(

@@ -66,3 +66,12 @@ def dev_account(index: int, mnemonic: str) -> LocalAccount:
     Account.enable_unaudited_hdwallet_features()
     account: LocalAccount = Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
     return account
+
+
+def recover_eip191(message32: bytes, signature: str | bytes) -> str:
+    """The address that made an EIP-191 signature of 32 bytes ("" if the signature is malformed)."""
+    raw = bytes.fromhex(signature[2:]) if isinstance(signature, str) else signature
+    try:
+        return str(Account.recover_message(encode_defunct(primitive=message32), signature=raw))
+    except (ValueError, TypeError):
+        return ""

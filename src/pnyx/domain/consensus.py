@@ -120,3 +120,26 @@ def split_worker_rewards(
         worker: workers_reward * reward_weight(w) // total_weight for worker, w in proved.items()
     }
     return RewardSplit(workers=shares, scheduler=total_reward - sum(shares.values()))
+
+
+def needs_more_contributions(trust: int, groups: list[list[int]], pending: list[int]) -> bool:
+    """Whether a scheduler should hand out another replicate.
+
+    `groups` are the raw weights of the workers who already contributed, one list per distinct
+    result; `pending` the weights of workers assigned but not yet contributed. As iExec's scheduler
+    does, pending workers are assumed to join the heaviest group: if even then the consensus rule
+    fails, more replicates are needed. Lost and failed workers are not pending.
+    """
+    products = [_product(group) for group in groups]
+    best_index = max(range(len(products)), key=products.__getitem__) if products else None
+    best_members = (groups[best_index] if best_index is not None else []) + pending
+    best = _product(best_members) if best_members else 0
+    others = sum(p for i, p in enumerate(products) if i != best_index)
+    return not has_consensus(best, 1 + best + others, max(trust, 1))
+
+
+def _product(weights: list[int]) -> int:
+    result = 1
+    for weight in weights:
+        result *= weight
+    return result

@@ -1,0 +1,16 @@
+"""Wire schemas of the result store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ResultRead(BaseModel):
+    task_id: str = Field(description="0x-hex task id")
+    archive_sha256: str = Field(description="sha256 of the stored zip: its content address")
+    result_digest: str = Field(description="the digest the chain agreed on (DESIGN.md §5)")
+    size: int = Field(description="archive size in bytes")
+    uploaded_at: datetime
+    link: str = Field(description="public download URL, the `results` value of finalize")
