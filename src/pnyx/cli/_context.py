@@ -103,6 +103,33 @@ def signer(wallet: str | None, dev_account_index: int | None) -> LocalAccount:
     )
 
 
+MarketOption = typer.Option(
+    None, "--market", help="Market URL [env PNYX_MARKET_URL, else the running devnet's]"
+)
+
+
+def market_url(url: str | None) -> str:
+    """The market to use: the option, PNYX_MARKET_URL, or the devnet started by `pnyx devnet up`."""
+    chosen = url or setting("market", "url")
+    if chosen:
+        return chosen
+    info = devnet_info()
+    if "market_url" in info:
+        return str(info["market_url"])
+    raise PnyxInputError(
+        "no market: pass --market URL, set PNYX_MARKET_URL, or start `pnyx devnet up`"
+    )
+
+
+def devnet_info() -> dict[str, Any]:
+    path = home_dir() / "devnet.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data
+
+
 def wallets_dir() -> Path:
     return home_dir() / "wallets"
 

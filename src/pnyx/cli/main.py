@@ -12,7 +12,7 @@ import click
 import typer
 from rich.console import Console
 
-from pnyx.cli import account, asset, chain, deal, order, task, wallet
+from pnyx.cli import account, asset, chain, deal, devnet, order, run, task, wallet
 from pnyx.cli._context import Output
 from pnyx.errors import PnyxError
 
@@ -31,6 +31,9 @@ app.add_typer(asset.workerpool_cli, name="workerpool")
 app.add_typer(order.app, name="order")
 app.add_typer(deal.app, name="deal")
 app.add_typer(task.app, name="task")
+app.add_typer(run.result_app, name="result")
+app.add_typer(devnet.app, name="devnet")
+app.command("run")(run.run)
 
 
 @app.callback()
@@ -44,10 +47,12 @@ def options(
 
 @app.command()
 def demo() -> None:
-    """Run the scripted end-to-end flow on a fresh local chain (what `make demo` runs)."""
+    """Start a devnet, buy two tasks with `pnyx run`, print their results, stop (`make demo`)."""
     from pnyx.devnet.demo import run_demo
 
-    run_demo()
+    tasks = run_demo()
+    if any(task.status != "COMPLETED" for task in tasks):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -52,20 +52,21 @@ def start_devnet(
     port: int | None = None,
     block_time_s: float | None = None,
     deployment_file: Path | None = None,
+    accounts: int = DEV_ACCOUNT_COUNT,
 ) -> Devnet:
     """Starts anvil, deploys the protocol with dev account 0 as owner and gives every dev account
     tokens. Writes the deployment to `deployment_file` when given."""
-    node = AnvilNode(port=port, block_time_s=block_time_s, accounts=DEV_ACCOUNT_COUNT).start()
+    node = AnvilNode(port=port, block_time_s=block_time_s, accounts=accounts).start()
     try:
         client = ChainClient(node.url)
-        accounts = [dev_account(i, DEV_MNEMONIC) for i in range(DEV_ACCOUNT_COUNT)]
-        deployment = deploy_protocol(client, accounts[0])
+        keys = [dev_account(i, DEV_MNEMONIC) for i in range(accounts)]
+        deployment = deploy_protocol(client, keys[0])
         protocol = Protocol(client, deployment)
-        for account in accounts[1:]:
-            protocol.transfer_tokens(accounts[0], account.address, DEV_TOKENS)
+        for key in keys[1:]:
+            protocol.transfer_tokens(keys[0], key.address, DEV_TOKENS)
         if deployment_file is not None:
             deployment.save(deployment_file)
     except BaseException:
         node.stop()
         raise
-    return Devnet(node=node, client=client, protocol=protocol, accounts=accounts)
+    return Devnet(node=node, client=client, protocol=protocol, accounts=keys)

@@ -153,7 +153,7 @@ class SchedulerStore:
 def append_history(
     history: list[dict[str, Any]] | None, state: str, **details: Any
 ) -> list[dict[str, Any]]:
-    """A new history list (JSON columns are replaced, not mutated, so SQLAlchemy sees the change)."""
+    """A new history list (JSON columns are replaced, not mutated, so SQLAlchemy sees changes)."""
     entry = {
         "state": state,
         "at": now().isoformat(),

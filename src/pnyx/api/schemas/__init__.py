@@ -1,1 +1,2 @@
-"""Wire schemas of the services (pydantic), one module per service, shared by servers and clients."""
+"""Wire schemas of the services (pydantic), one module per service, shared by servers and
+clients."""

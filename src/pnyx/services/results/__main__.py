@@ -1,4 +1,4 @@
-"""`python -m pnyx.services.results`: run the result store (settings from PNYX_RESULTS_* / PNYX_CHAIN_*)."""
+"""`python -m pnyx.services.results`: run the result store (PNYX_RESULTS_* / PNYX_CHAIN_*)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def create_results_app(settings: ResultsSettings) -> FastAPI:
 
     return create_app(
         title="Pnyx result store",
-        description="Content-addressed result archives, accepted only when they match the chain's consensus.",
+        description="Content-addressed result archives, accepted only if they match the consensus.",
         routers=[router],
         lifespan=lifespan,
     )

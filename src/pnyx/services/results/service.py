@@ -33,11 +33,11 @@ class ResultStore:
     max_upload_bytes: int
 
     def link(self, task_id: str) -> str:
-        """The public URL of a task's archive: known before the upload, so it can go into finalize."""
+        """The public URL of a task's archive: known before the upload, so finalize can use it."""
         return f"{self.public_url.rstrip('/')}/v1/results/{to_hex32(task_id)}"
 
     def upload(self, *, task_id: str, archive: bytes) -> tuple[ResultRow, bool]:
-        """Stores a task's archive; returns (row, created). The same archive twice is accepted once."""
+        """Stores a task's archive; returns (row, created). An archive sent twice is kept once."""
         task_id = _task_id(task_id)
         if len(archive) > self.max_upload_bytes:
             raise PayloadTooLargeError(
@@ -82,7 +82,7 @@ class ResultStore:
         elif task.status == TaskStatus.COMPLETED:
             consensus = task.consensus_value
             if consensus == ZERO_BYTES32:
-                # contributeAndFinalize keeps no consensus in storage: its TaskConsensus event has it.
+                # contributeAndFinalize stores no consensus: its TaskConsensus event has it.
                 events = self.protocol.task_events(task_id, "TaskConsensus")
                 consensus = to_hex32(bytes(events[-1]["consensus"])) if events else ZERO_BYTES32
         else:

@@ -60,7 +60,7 @@ def is_least_loaded(
     window_s: float,
 ) -> bool:
     """Whether no other live worker that asked recently carries fewer replicates: work goes to the
-    least-loaded first, which spreads a burst of tasks evenly instead of to whoever polls fastest."""
+    least-loaded first: a burst of tasks spreads evenly, not to whoever polls fastest."""
     mine = load_of(worker.address, replicates)
     if mine >= worker.max_tasks:
         return False

@@ -41,7 +41,7 @@ class ContributionDeadlineDetector:
 
 
 class RevealDeadlineDetector:
-    """Consensus reached but nobody revealed before the reveal deadline: the task must be reopened."""
+    """Consensus reached but nobody revealed before the reveal deadline: reopen the task."""
 
     def detect(self, tasks: list[TaskRow], chain_now: int) -> list[Detection]:
         return [

@@ -266,8 +266,7 @@ class Engine:
             T.CONTRIBUTION_TIMEOUT,
         ):
             if state == T.CONTRIBUTION_TIMEOUT:
-                return  # consensus after we gave up on contributions: leave it to the final deadline
-            self._learn_contributions(session, task)
+                return  # consensus after we gave up on contributions: the final deadline decides
             self.service.on_consensus(session, task, view.consensus_value, view.reveal_deadline)
             self.service.choose_revealer(session, task)
         elif (
@@ -276,26 +275,12 @@ class Engine:
             and view.reveal_count > 0
         ):
             self.service._move_task(task, T.REVEALED)
-            self._learn_contributions(session, task)
+            self.service.learn_contributions(session, task)
             self.service.choose_revealer(session, task)
         elif view.status == TaskStatus.ACTIVE and state == T.RUNNING:
-            self._learn_contributions(session, task)
+            self.service.learn_contributions(session, task)
         if task.state in (T.CONSENSUS_REACHED, T.REVEALED):
             self.service.choose_revealer(session, task)
-
-    def _learn_contributions(self, session: Any, task: TaskRow) -> None:
-        """Contributions the chain has but workers did not report (a crash after sending)."""
-        replicates = {r.worker: r for r in self.store.replicates_of(session, task.task_id)}
-        for contribution in self.protocol.contributions(task.task_id):
-            replicate = replicates.get(contribution.worker)
-            if replicate is None or replicate.state in FINAL_REPLICATE_STATES:
-                continue
-            replicate.result_hash = contribution.result_hash
-            target = R.REVEALED if contribution.status.name == "PROVED" else R.CONTRIBUTED
-            if replicate.state in (R.CREATED, R.RUNNING, R.COMPUTED, R.CONTRIBUTING, R.WORKER_LOST):
-                self.service._move_replicate(replicate, R.CONTRIBUTED, cause="seen on chain")
-            if target == R.REVEALED and replicate.state in (R.CONTRIBUTED, R.REVEALING):
-                self.service._move_replicate(replicate, R.REVEALED, cause="seen on chain")
 
     def _complete(self, session: Any, task: TaskRow) -> None:
         if task.state in FINAL_TASK_STATES:

@@ -86,12 +86,10 @@ def my_replicates(svc: Service, me: Worker) -> list[WorkerReplicate]:
     tags=["replicates"],
     responses={204: {"description": "no work for this worker now"}, **AUTH},
 )
-def next_replicate(svc: Service, me: Worker, response: Response) -> Assignment | None:
+def next_replicate(svc: Service, me: Worker) -> Assignment | Response:
     """A replicate the consensus still needs, with the scheduler's signed authorization."""
     assignment = svc.next_replicate(me)
-    if assignment is None:
-        response.status_code = 204
-    return assignment
+    return Response(status_code=204) if assignment is None else assignment
 
 
 @router.post(

@@ -37,7 +37,7 @@ from pnyx.clients.results import ResultStoreClient
 from pnyx.domain._hex import keccak, to_address, to_hex32
 from pnyx.domain.consensus import worker_weight
 from pnyx.domain.deal import Deal
-from pnyx.domain.views import ContributionStatus
+from pnyx.domain.views import ContributionStatus, TaskStatus
 from pnyx.errors import AuthenticationError, ConflictError, NotFoundError, PnyxInputError
 from pnyx.services.scheduler.assignment import is_least_loaded, needs_more
 from pnyx.services.scheduler.config import SchedulerSettings
@@ -253,7 +253,7 @@ class SchedulerService:
             return ActionRead(task_id=task_id, action=self._next_action(task, replicate))
 
     def _chain_evidence(self, worker: str, task_id: str, status: ReplicateState) -> str | None:
-        """Checks on chain (outside the lock) what a worker claims it did; returns its result hash."""
+        """Checks on chain (outside the lock) what a worker claims; returns its result hash."""
         if status in (R.CONTRIBUTED, R.REVEALED):
             for contribution in self.protocol.contributions(task_id):
                 if contribution.worker == worker:
@@ -273,7 +273,7 @@ class SchedulerService:
         """Moves the task along when a report brings news the engine would otherwise find later."""
         if status == R.CONTRIBUTED and task.state in (T.INITIALIZED, T.RUNNING):
             view = self.protocol.task(task.task_id)
-            if view.consensus_value != to_hex32(0) and view.status.name == "REVEALING":
+            if view.status == TaskStatus.REVEALING:
                 self.on_consensus(session, task, view.consensus_value, view.reveal_deadline)
         elif status == R.REVEALED and task.state == T.CONSENSUS_REACHED:
             self._move_task(task, T.REVEALED)
@@ -300,6 +300,20 @@ class SchedulerService:
                 self._move_replicate(replicate, R.FAILED, cause="RESULT_NOT_IN_CONSENSUS")
             elif task.revealer is None and replicate.worker in alive:
                 task.revealer = replicate.worker
+
+    def learn_contributions(self, session: Any, task: TaskRow) -> None:
+        """Contributions on chain that workers did not report (yet, or ever: a crash)."""
+        replicates = {r.worker: r for r in self.store.replicates_of(session, task.task_id)}
+        for contribution in self.protocol.contributions(task.task_id):
+            replicate = replicates.get(contribution.worker)
+            if replicate is None or replicate.state in FINAL_REPLICATE_STATES:
+                continue
+            replicate.result_hash = contribution.result_hash
+            if replicate.state in (R.CREATED, R.RUNNING, R.COMPUTED, R.CONTRIBUTING, R.WORKER_LOST):
+                self._move_replicate(replicate, R.CONTRIBUTED, cause="seen on chain")
+            proved = contribution.status == ContributionStatus.PROVED
+            if proved and replicate.state in (R.CONTRIBUTED, R.REVEALING):
+                self._move_replicate(replicate, R.REVEALED, cause="seen on chain")
 
     def choose_revealer(self, session: Any, task: TaskRow) -> None:
         """Replaces a lost revealer or uploader by another alive winner."""

@@ -96,6 +96,7 @@ REPLICATE_TRANSITIONS: tuple[Transition, ...] = (
     Transition(R.REVEALING, R.REVEALED, "reveal on chain"),
     Transition(R.CONTRIBUTED, R.REVEALED, "revealed by another winner's revealAll"),
     Transition(R.REVEALED, R.UPLOADING, "asked to upload"),
+    Transition(R.REVEALED, R.UPLOADED, "archive accepted by the result store"),
     Transition(R.UPLOADING, R.UPLOADED, "archive accepted by the result store"),
     Transition(R.COMPUTED, R.COMPLETED, "contributeAndFinalize mined"),
     Transition(R.CONTRIBUTING, R.COMPLETED, "contributeAndFinalize mined"),
@@ -141,7 +142,7 @@ REPLICATE_TRANSITIONS: tuple[Transition, ...] = (
 
 FINAL_TASK_STATES = frozenset({T.COMPLETED, T.FAILED})
 FINAL_REPLICATE_STATES = frozenset({R.COMPLETED, R.ABORTED, R.FAILED})
-# Replicates that may still contribute: they count as pending when deciding whether to hand out more.
+# Replicates that may still contribute: pending when deciding whether to hand out more.
 PENDING_REPLICATE_STATES = frozenset({R.CREATED, R.RUNNING, R.COMPUTED, R.CONTRIBUTING})
 
 
