@@ -9,6 +9,7 @@ deterministic JSON with sorted keys and floats rounded to 6 places:
 
 Standard library only: the process sandbox runs it as `python -I -S app.py ARGS`.
 Exit codes: 0 success, 1 bad input, 3 --crash (for tests; nothing is written).
+`--sleep SECONDS` waits before computing (for tests that stop a worker mid-task).
 """
 
 import json
@@ -16,6 +17,7 @@ import math
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 EXIT_BAD_INPUT = 1
@@ -62,6 +64,10 @@ def main(args: list[str]) -> int:
     if "--crash" in args:
         sys.stderr.write("crashing on purpose\n")
         return EXIT_CRASH
+    if "--sleep" in args:
+        at = args.index("--sleep")
+        time.sleep(float(args[at + 1]))
+        args = args[:at] + args[at + 2 :]
     in_dir = Path(os.environ.get("IEXEC_IN") or "/iexec_in")
     out_dir = Path(os.environ.get("IEXEC_OUT") or "/iexec_out")
     dataset = os.environ.get("IEXEC_DATASET_FILENAME", "")

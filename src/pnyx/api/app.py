@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from pnyx import __version__
 from pnyx.errors import (
@@ -22,6 +23,7 @@ from pnyx.errors import (
     PayloadTooLargeError,
     PnyxError,
     PnyxInputError,
+    ServiceError,
 )
 
 # First match wins: subclasses before their parents.
@@ -33,6 +35,7 @@ STATUS_BY_ERROR: tuple[tuple[type[PnyxError], int], ...] = (
     (PayloadTooLargeError, 413),
     (PnyxInputError, 422),
     (ChainError, 503),
+    (ServiceError, 503),  # a service this one depends on is unreachable: retry later
     (PnyxError, 400),
 )
 
@@ -68,6 +71,13 @@ def create_app(
             for e in exc.errors()
         ]
         return JSONResponse(error_body("InvalidRequest", problems), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        # Starlette's own refusals (a body that is not JSON, an unknown route) in the same shape.
+        return JSONResponse(
+            error_body("HTTPError", exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.get("/v1/health", tags=["meta"], summary="Liveness and version")
     async def health() -> dict[str, str]:

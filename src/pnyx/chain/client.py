@@ -89,6 +89,8 @@ class ChainClient:
                 gas = int(fn.estimate_gas(base) * _GAS_MARGIN)
             except ContractLogicError as exc:
                 raise from_web3_error(exc) from None
+            except (Web3RPCError, OSError) as exc:
+                raise ChainError(f"gas estimation failed: {exc}") from exc
         max_fee, priority = self._fee_caps()
         with self._lock:
             nonce = self._next_nonce(sender)
@@ -201,6 +203,8 @@ class ChainClient:
             return fn.call({"from": sender} if sender else {})
         except ContractLogicError as exc:
             raise from_web3_error(exc) from None
+        except (Web3RPCError, OSError) as exc:
+            raise ChainError(f"call to {fn.fn_name} failed: {exc}") from exc
 
     # ─── Events ───
     @staticmethod

@@ -70,8 +70,10 @@ def dev_account(index: int, mnemonic: str) -> LocalAccount:
 
 def recover_eip191(message32: bytes, signature: str | bytes) -> str:
     """The address that made an EIP-191 signature of 32 bytes ("" if the signature is malformed)."""
-    raw = bytes.fromhex(signature[2:]) if isinstance(signature, str) else signature
     try:
+        raw = (
+            bytes.fromhex(signature.removeprefix("0x")) if isinstance(signature, str) else signature
+        )
         return str(Account.recover_message(encode_defunct(primitive=message32), signature=raw))
-    except (ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - eth_account raises ValidationError, BadSignature, IndexError...
         return ""

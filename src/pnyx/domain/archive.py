@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,25 +74,46 @@ def build_archive(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+# What zipfile raises on corrupted input besides BadZipFile: a bad deflate stream (zlib.error,
+# OSError), a truncated one (EOFError), a flipped "encrypted" flag (RuntimeError), an unknown
+# compression (NotImplementedError), a name that is not UTF-8 or a bad header (ValueError,
+# IndexError). All of them are the uploader's bad input, never a server error.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    IndexError,
+)
+
+
 def read_archive(data: bytes, *, max_bytes: int = MAX_ARCHIVE_BYTES) -> dict[str, bytes]:
     """The files of an archive; refuses zip bombs, absolute paths and `..`."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except _ZIP_ERRORS as exc:
         raise ArchiveError(f"not a zip archive: {exc}") from exc
     files: dict[str, bytes] = {}
     total = 0
     with archive:
         for info in archive.infolist():
+            name = info.filename
+            if not name:
+                raise ArchiveError("archive entry without a name")
             if info.is_dir():
                 continue
-            name = info.filename
             if name.startswith("/") or ".." in name.split("/"):
                 raise ArchiveError(f"unsafe path in archive: {name!r}")
             total += info.file_size
             if total > max_bytes:
                 raise ArchiveError(f"archive expands beyond {max_bytes} bytes")
-            files[name] = archive.read(info)
+            try:
+                files[name] = archive.read(info)
+            except _ZIP_ERRORS as exc:
+                raise ArchiveError(f"unreadable archive entry {name!r}: {exc}") from exc
     return files
 
 

@@ -40,6 +40,13 @@ def _read(store_: ResultStore, task_id: str) -> ResultRead:
     status_code=201,
     summary="Upload a task's result archive (a zip with computed.json)",
     responses={200: {"model": ResultRead, "description": "the same archive was already stored"}},
+    # The body is read raw (streamed under a size limit), so FastAPI cannot infer it: document it.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 async def upload(
     task_id: TaskIdPath, request: Request, response: Response, store_: Store

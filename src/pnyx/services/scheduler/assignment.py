@@ -4,6 +4,7 @@ worker, never twice the same task to the same worker."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from pnyx.domain.consensus import needs_more_contributions
 from pnyx.services.scheduler.workflow import (
@@ -25,11 +26,14 @@ CONTRIBUTED_STATES = frozenset(
 )
 
 
-def needs_more(trust: int, replicates: list[ReplicateRow]) -> bool:
+def needs_more(
+    trust: int, replicates: list[ReplicateRow], *, stale_before: datetime | None = None
+) -> bool:
     """Applies the consensus rule to what is on chain plus what is still being computed.
 
     A replicate whose worker is lost is not pending: a replacement can be sent at once instead of
-    waiting for a deadline. A lost worker's contribution that reached the chain still counts.
+    waiting for a deadline. Nor is one created before `stale_before` that has still not
+    contributed (its worker is alive but stuck). A contribution that reached the chain counts.
     """
     groups: dict[str, list[int]] = defaultdict(list)
     pending: list[int] = []
@@ -37,8 +41,15 @@ def needs_more(trust: int, replicates: list[ReplicateRow]) -> bool:
         if replicate.state in CONTRIBUTED_STATES and replicate.result_hash:
             groups[replicate.result_hash].append(replicate.weight)
         elif replicate.state in PENDING_REPLICATE_STATES:
-            pending.append(replicate.weight)
+            stale = stale_before is not None and _aware(replicate.created_at) < stale_before
+            if not stale:
+                pending.append(replicate.weight)
     return needs_more_contributions(trust, list(groups.values()), pending)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their timezone; they are stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def load_of(worker: str, replicates: list[ReplicateRow]) -> int:

@@ -17,7 +17,7 @@ from pnyx.chain.client import PreparedTransaction
 from pnyx.chain.events import ChainEvent, EventListener, Subscription
 from pnyx.domain.deal import Deal
 from pnyx.domain.task import task_id as make_task_id
-from pnyx.domain.views import TaskStatus, TaskView
+from pnyx.domain.views import ContributionStatus, TaskStatus, TaskView
 from pnyx.errors import PnyxError
 from pnyx.services.scheduler.detectors import (
     ContributionDeadlineDetector,
@@ -80,8 +80,18 @@ class Engine:
 
     # ─── Lifecycle ───
     def start(self) -> None:
+        self._grace_workers()
         self._thread = threading.Thread(target=self._run, name="scheduler-engine", daemon=True)
         self._thread.start()
+
+    def _grace_workers(self) -> None:
+        """After a restart, known workers get a full lost-timeout to ping again: the scheduler's own
+        downtime is not theirs."""
+        now = time.time()
+        with self.service.lock, self.store.session() as session:
+            for worker in self.store.workers(session):
+                if not worker.lost:
+                    worker.last_ping = now
 
     def stop(self) -> None:
         self._stop.set()
@@ -283,17 +293,22 @@ class Engine:
             self.service.choose_revealer(session, task)
 
     def _complete(self, session: Any, task: TaskRow) -> None:
+        """The task completed on chain: winners (proved on chain, or the fast path) complete, the
+        others are aborted. The chain is read, not the reports: a missed report changes nothing."""
         if task.state in FINAL_TASK_STATES:
             return
         task.state = T.COMPLETED
         task.history = append_history(task.history, T.COMPLETED)
         task.result_link = task.result_link or self.service.result_link(task.task_id)
+        proved = {
+            c.worker
+            for c in self.protocol.contributions(task.task_id)
+            if c.status == ContributionStatus.PROVED
+        }
         for replicate in self.store.replicates_of(session, task.task_id):
             if replicate.state in FINAL_REPLICATE_STATES:
                 continue
-            won = replicate.fast_path or (
-                replicate.result_hash is not None and replicate.result_hash == task.consensus
-            )
+            won = replicate.fast_path or replicate.worker in proved
             self.service._move_replicate(replicate, R.COMPLETED if won else R.ABORTED)
         log.info("task %s completed", task.task_id)
 

@@ -287,6 +287,8 @@ class SchedulerService:
     ) -> None:
         """Consensus on chain: winners wait, one alive winner is asked to reveal for all; replicates
         that had not contributed are aborted and those with another result failed."""
+        # Winners whose CONTRIBUTED report is still on its way must not be taken for absentees.
+        self.learn_contributions(session, task)
         self._move_task(task, T.CONSENSUS_REACHED, consensus=consensus)
         task.consensus, task.reveal_deadline = consensus, reveal_deadline
         alive = {w.address for w in self.store.workers(session) if not w.lost}

@@ -26,13 +26,15 @@ from pnyx.clients.scheduler import SchedulerClient
 from pnyx.domain._hex import keccak, to_bytes
 from pnyx.domain.deal import Deal
 from pnyx.domain.views import ContributionStatus, TaskStatus
-from pnyx.errors import PnyxError
+from pnyx.errors import PnyxError, ServiceError
 from pnyx.sdk import Worker
 from pnyx.services.worker.config import WorkerSettings
 from pnyx.services.worker.executor import Execution, execute
 
 log = logging.getLogger("pnyx.worker")
 WAITING = {"PLEASE_WAIT", "PLEASE_CONTINUE"}
+# How long a worker keeps retrying a report while its scheduler is away.
+REPORT_PATIENCE_S = 300.0
 
 
 @dataclass
@@ -169,8 +171,10 @@ class WorkerAgent:
                 action = (
                     self._act(job, action) or job.wait_action(self.heartbeat_s) or "PLEASE_WAIT"
                 )
-        except PnyxError as exc:
-            log.warning("%s: replicate %s failed: %s", self.settings.name, task_id, exc)
+        except Exception as exc:  # a replicate thread must never die silently: report, then stop
+            log.warning(
+                "%s: replicate %s failed: %s", self.settings.name, task_id, exc, exc_info=True
+            )
             with contextlib.suppress(PnyxError):
                 self._report(task_id, "FAILED", cause=type(exc).__name__)
         finally:
@@ -234,8 +238,20 @@ class WorkerAgent:
         )
 
     def _report(self, task_id: str, status: str, **details: object) -> str:
+        """Reports a step; while the scheduler is unreachable (restarting), keeps trying rather than
+        abandoning a replicate it may already have contributed for."""
         update = StatusUpdate.model_validate({"status": status, **details})
-        return self.scheduler.report(task_id, update).action
+        deadline = time.monotonic() + REPORT_PATIENCE_S
+        while True:
+            try:
+                return self.scheduler.report(task_id, update).action
+            except ServiceError as exc:
+                transient = exc.status is None or exc.status >= 500
+                if not transient or time.monotonic() > deadline or self.stopping.is_set():
+                    raise
+                if exc.status == 401:
+                    self._connect()
+                self.stopping.wait(0.5)
 
     def _upload(self, task_id: str, execution: Execution) -> None:
         assert self.results is not None

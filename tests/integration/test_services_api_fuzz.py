@@ -1,0 +1,424 @@
+"""Schemathesis fuzzes every operation of the scheduler and of the result store from their OpenAPI
+documents, against the in-process apps with a live chain behind them: whatever the request, the
+answer is never a 5xx. The scheduler's worker endpoints are also fuzzed with a valid bearer token
+for part of the examples, and path task ids are sometimes swapped for a task the services know, so
+the handlers behind authentication and lookups run too. Each service's OpenAPI must document every
+route it serves. Bounded so the whole file runs well under 90 s.
+
+As in test_market_api_fuzz.py, each operation's strategy is driven by hypothesis directly because
+`schemathesis.pytest.from_fixture` fails under pytest 9.2."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.python import asgi
+
+from pnyx.chain.signing import sign_eip191
+from pnyx.domain._hex import keccak
+from pnyx.domain.archive import build_archive, result_digest
+from pnyx.domain.task import task_id as make_task_id
+from pnyx.services.results.app import create_results_app
+from pnyx.services.results.config import ResultsSettings
+from pnyx.services.scheduler.app import create_scheduler_app
+from pnyx.services.scheduler.config import SchedulerSettings
+from tests.helpers.world import DIGEST, World
+
+pytestmark = pytest.mark.integration
+# The result store takes raw zip bytes: send generated bodies as they are.
+schemathesis.serializer.alias("application/zip", "application/octet-stream")
+
+SCHEDULER_OPERATIONS = [
+    "GET /v1/health",
+    "GET /v1/workers/challenge",
+    "POST /v1/workers/login",
+    "POST /v1/workers/register",
+    "POST /v1/workers/ping",
+    "GET /v1/workers/replicates",
+    "POST /v1/replicates/next",
+    "POST /v1/replicates/{task_id}/status",
+    "GET /v1/tasks/{task_id}",
+    "GET /v1/tasks/{task_id}/logs",
+    "GET /v1/metrics",
+]
+# Login is fuzzed on its own: it takes no token, and only 400/401/422 are right for it.
+SCHEDULER_FUZZED = [label for label in SCHEDULER_OPERATIONS if label != "POST /v1/workers/login"]
+RESULTS_OPERATIONS = [
+    "GET /v1/health",
+    "PUT /v1/results/{task_id}",
+    "GET /v1/results/{task_id}/meta",
+    "GET /v1/results/{task_id}",
+]
+# Statuses each fuzz must have met: proof that it got past authentication and into the handlers
+# (the known task and the valid token are each used for about half of the examples).
+REACHED: dict[str, set[int]] = {
+    "GET /v1/health": {200},
+    "GET /v1/metrics": {200},
+    "GET /v1/workers/challenge": {200, 422},
+    "POST /v1/workers/register": {200, 401, 422},
+    "POST /v1/workers/ping": {200, 401},
+    "GET /v1/workers/replicates": {200, 401},
+    "POST /v1/replicates/next": {204, 401},
+    # Which 404/409 refusals show up depends on the replicate's state left by earlier examples.
+    "POST /v1/replicates/{task_id}/status": {200, 401, 422},
+    "GET /v1/tasks/{task_id}": {200, 404, 422},
+    "GET /v1/tasks/{task_id}/logs": {404, 422},
+    "PUT /v1/results/{task_id}": {409, 422},
+    "GET /v1/results/{task_id}/meta": {200, 404, 422},
+    "GET /v1/results/{task_id}": {200, 404, 422},
+}
+# Routes FastAPI serves for its own documentation, outside the OpenAPI by design.
+UNAVAILABLE = {"ServiceError", "ChainError"}
+DOCS_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+EXAMPLES_PER_OPERATION = 40
+COMPUTED = b'{"deterministic-output-path": "/iexec_out/result.json"}'
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+# ─── Helpers ───
+
+
+@dataclass
+class Seeded:
+    """A service's OpenAPI, loaded from the running app, with state the fuzzer can reach."""
+
+    schema: schemathesis.BaseSchema
+    app: FastAPI
+    task_id: str
+    token: str = ""
+    challenged: str = ""
+    open_task: str | None = None
+
+
+def _labels(schema: schemathesis.BaseSchema) -> set[str]:
+    return {result.ok().label for result in schema.get_all_operations()}  # type: ignore[union-attr]
+
+
+def _served_operations(routes: list[Any], prefix: str = "") -> set[str]:
+    """Every "METHOD /path" an app answers, included routers flattened (docs routes left out)."""
+    served: set[str] = set()
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+            served |= _served_operations(list(included.routes), prefix + context_prefix)
+            continue
+        path = prefix + route.path
+        if path in DOCS_PATHS:
+            continue
+        served |= {f"{method} {path}" for method in route.methods if method != "HEAD"}
+    return served
+
+
+def _strategy(operation: Any) -> st.SearchStrategy[schemathesis.Case[Any]]:
+    modes = [GenerationMode.POSITIVE]
+    if operation.path_parameters or operation.query or operation.headers or operation.body:
+        modes.append(GenerationMode.NEGATIVE)
+    return st.one_of(*(operation.as_strategy(mode) for mode in modes))
+
+
+def _call_without_server_error(
+    case: schemathesis.Case[Any], headers: dict[str, str] | None = None
+) -> int:
+    response = case.call(headers=headers)
+    # 503 is the honest answer when a service behind this one (the node, the result store) is
+    # down, as the result store is in these tests; any other 5xx is a bug.
+    unavailable = response.status_code == 503 and response.json().get("error") in UNAVAILABLE
+    assert response.status_code < 500 or unavailable, (
+        f"{case.method} {case.formatted_path} headers={case.headers} body={case.body!r} "
+        f"→ {response.status_code}: {response.text}"
+    )
+    return int(response.status_code)
+
+
+def _fuzz(
+    seeded: Seeded,
+    label: str,
+    *,
+    known_task: bool,
+    authenticated: bool,
+    edit: Callable[[schemathesis.Case[Any]], None] | None = None,
+    fuzz_settings: settings = FUZZ_SETTINGS,
+) -> list[int]:
+    """Runs the bounded fuzz of one operation; returns the statuses answered."""
+    operation = seeded.schema.find_operation_by_label(label)
+    assert operation is not None
+    answered: list[int] = []
+
+    @given(case=_strategy(operation), swap_task=st.booleans(), with_token=st.booleans())
+    @fuzz_settings
+    def never_fails(case: schemathesis.Case[Any], swap_task: bool, with_token: bool) -> None:
+        if known_task and swap_task and "task_id" in (case.path_parameters or {}):
+            case.path_parameters = {**case.path_parameters, "task_id": seeded.task_id}
+        if edit is not None:
+            edit(case)
+        headers = None
+        if authenticated and with_token:
+            headers = {"Authorization": f"Bearer {seeded.token}"}
+        answered.append(_call_without_server_error(case, headers))
+
+    never_fails()
+    return answered
+
+
+def _revealed_task(world: World, digest: str) -> str:
+    matched, task = world.started_task(trust=1)
+    world.contribute(world.workers[0], task, matched, digest=digest)
+    world.workers[0].reveal(task, digest)
+    return task
+
+
+def _stored_archive() -> tuple[bytes, str]:
+    files = {"result.json": b'{"answer": 42}' * 8, "computed.json": COMPUTED}
+    return build_archive(files), result_digest(files)
+
+
+def _deployment_file(world: World, tmp_path: Path) -> Path:
+    path = tmp_path / "deployment.json"
+    world.deployment.save(path)
+    return path
+
+
+def _scheduler_app(world: World, tmp_path: Path) -> FastAPI:
+    return create_scheduler_app(
+        SchedulerSettings(
+            chain_url=world.client.url,
+            deployment_file=_deployment_file(world, tmp_path),
+            workerpool=world.workerpool,
+            private_key="0x" + bytes(world.scheduler.account.key).hex(),
+            database_url=f"sqlite:///{tmp_path / 'scheduler.db'}",
+            result_store_url="http://results.test",
+        ),
+        run_engine=False,
+    )
+
+
+def _results_app(world: World, tmp_path: Path) -> FastAPI:
+    return create_results_app(
+        ResultsSettings(
+            chain_url=world.client.url,
+            deployment_file=_deployment_file(world, tmp_path),
+            storage_dir=tmp_path / "archives",
+            database_url=f"sqlite:///{tmp_path / 'results.db'}",
+            public_url="http://results.test",
+        )
+    )
+
+
+def _login(client: TestClient, world: World, index: int) -> str:
+    worker = world.workers[index]
+    challenge = client.get("/v1/workers/challenge", params={"address": worker.address}).json()
+    signature = sign_eip191(worker.account, keccak(bytes.fromhex(challenge["challenge"][2:])))
+    response = client.post(
+        "/v1/workers/login", json={"address": worker.address, "signature": "0x" + signature.hex()}
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["token"]
+    return token
+
+
+@pytest.fixture
+def scheduler(world: World, tmp_path: Path) -> Iterator[Seeded]:
+    """The scheduler with a registered, logged-in worker holding a replicate of an initialized
+    task that has reported COMPUTED with logs, and another worker with a pending login challenge."""
+    app = _scheduler_app(world, tmp_path)
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
+    seeder = TestClient(app)  # no `with`: the lifespan is schemathesis's
+    matched = world.match(trust=8)
+    task = make_task_id(matched.deal_id, matched.deal.bot_first)
+    for _ in range(3):
+        app.state.engine.step()
+    token = _login(seeder, world, 0)
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert seeder.post("/v1/workers/register", json={"max_tasks": 4}, headers=bearer).is_success
+    assert seeder.post("/v1/replicates/next", headers=bearer).json()["task_id"] == task
+    computed = {"status": "COMPUTED", "stdout": "out", "stderr": "err"}
+    assert seeder.post(f"/v1/replicates/{task}/status", json=computed, headers=bearer).is_success
+    challenged = world.workers[1].address
+    assert seeder.get("/v1/workers/challenge", params={"address": challenged}).is_success
+    yield Seeded(loaded, app, task, token=token, challenged=challenged)
+    asgi.shutdown_lifespans()  # closes the databases before the chain snapshot is reverted
+
+
+@pytest.fixture
+def results(world: World, tmp_path: Path) -> Iterator[Seeded]:
+    """The result store holding the archive of a revealed task, and another revealed task (on
+    DIGEST, which no fuzzed archive hashes to) with no archive, so uploads for it are parsed."""
+    app = _results_app(world, tmp_path)
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
+    seeder = TestClient(app)
+    archive, digest = _stored_archive()
+    task, open_task = _revealed_task(world, digest), _revealed_task(world, DIGEST)
+    assert seeder.put(f"/v1/results/{task}", content=archive).status_code == 201
+    yield Seeded(loaded, app, task, open_task=open_task)
+    asgi.shutdown_lifespans()
+
+
+# ─── The OpenAPI documents every route ───
+
+
+def test_scheduler_openapi_lists_every_route(scheduler: Seeded) -> None:
+    documented = _labels(scheduler.schema)
+
+    assert documented == set(SCHEDULER_OPERATIONS)
+    assert _served_operations(list(scheduler.app.routes)) == documented
+
+
+def test_results_openapi_lists_every_route(results: Seeded) -> None:
+    documented = _labels(results.schema)
+
+    assert documented == set(RESULTS_OPERATIONS)
+    assert _served_operations(list(results.app.routes)) == documented
+
+
+def test_results_openapi_documents_upload_body(results: Seeded) -> None:
+    upload = results.app.openapi()["paths"]["/v1/results/{task_id}"]["put"]
+
+    assert "application/zip" in upload.get("requestBody", {}).get("content", {})
+
+
+# ─── Fuzzing: never a 5xx ───
+
+
+@pytest.mark.parametrize("label", SCHEDULER_FUZZED)
+def test_scheduler_answers_without_server_error_when_fuzzed(scheduler: Seeded, label: str) -> None:
+    # The logs of the known task are fuzzed apart: a malformed signature there is a known 500.
+    known_task = label != "GET /v1/tasks/{task_id}/logs"
+
+    answered = _fuzz(scheduler, label, known_task=known_task, authenticated=True)
+
+    assert REACHED.get(label, set()) <= set(answered), sorted(set(answered))
+
+
+def test_scheduler_login_answers_without_server_error_when_fuzzed(scheduler: Seeded) -> None:
+    answered = _fuzz(scheduler, "POST /v1/workers/login", known_task=False, authenticated=False)
+
+    # 400: FastAPI's own answer to a body that is not JSON at all.
+    assert set(answered) <= {400, 401, 422}, sorted(set(answered))
+    assert 401 in answered
+
+
+def test_scheduler_login_answers_without_server_error_when_challenge_pending(
+    scheduler: Seeded,
+) -> None:
+    def challenged(case: schemathesis.Case[Any]) -> None:
+        if isinstance(case.body, dict):
+            case.body = {**case.body, "address": scheduler.challenged}
+
+    _fuzz(
+        scheduler,
+        "POST /v1/workers/login",
+        known_task=False,
+        authenticated=False,
+        edit=challenged,
+    )
+
+
+def test_scheduler_logs_answer_without_server_error_when_task_known(scheduler: Seeded) -> None:
+    def known(case: schemathesis.Case[Any]) -> None:
+        case.path_parameters = {**(case.path_parameters or {}), "task_id": scheduler.task_id}
+
+    _fuzz(
+        scheduler,
+        "GET /v1/tasks/{task_id}/logs",
+        known_task=False,
+        authenticated=False,
+        edit=known,
+    )
+
+
+@pytest.mark.parametrize("label", RESULTS_OPERATIONS)
+def test_results_answers_without_server_error_when_fuzzed(results: Seeded, label: str) -> None:
+    answered = _fuzz(results, label, known_task=True, authenticated=False)
+
+    assert REACHED.get(label, set()) <= set(answered), sorted(set(answered))
+
+
+# ─── Fuzzing the archive the result store parses ───
+
+_FILE_NAMES = st.one_of(
+    st.sampled_from(["result.json", "computed.json", "out/a.txt", "out/b.txt", "stdout.txt"]),
+    # Not empty: an entry with an empty name is a known 500 (test_results_service.py).
+    st.text(
+        alphabet=st.characters(codec="ascii", exclude_categories=["Cc"]), min_size=1, max_size=20
+    ),
+)
+_COMPUTED_JSON = st.one_of(
+    st.just(COMPUTED),
+    st.sampled_from(
+        [
+            b'{"deterministic-output-path": "/iexec_out/out"}',
+            b'{"deterministic-output-path": "/iexec_out"}',
+            b'{"deterministic-output-path": 7}',
+            b'{"callback-data": "0x1234"}',
+            b'{"callback-data": "not hex"}',
+            b"[]",
+            b"null",
+            b"\xff\xfe",
+        ]
+    ),
+    st.binary(max_size=64),
+)
+
+
+@pytest.fixture
+def results_api(results: Seeded) -> TestClient:
+    return TestClient(results.app, raise_server_exceptions=False)
+
+
+@given(
+    files=st.dictionaries(_FILE_NAMES, st.binary(max_size=64), max_size=5),
+    computed=st.none() | _COMPUTED_JSON,
+)
+@settings(
+    max_examples=80,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_upload_answers_4xx_when_archive_contents_fuzzed(
+    results: Seeded, results_api: TestClient, files: dict[str, bytes], computed: bytes | None
+) -> None:
+    if computed is not None:
+        files = {**files, "computed.json": computed}
+
+    response = results_api.put(f"/v1/results/{results.open_task}", content=build_archive(files))
+
+    assert response.status_code in (409, 422), response.text
+    assert response.json()["detail"]
+    if response.status_code == 409:
+        assert "is not the consensus" in response.json()["detail"]
+
+
+@given(flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=3))
+@settings(FUZZ_SETTINGS, max_examples=60)
+def test_upload_answers_4xx_when_archive_bytes_corrupted(
+    results: Seeded, results_api: TestClient, flips: list[tuple[int, int]]
+) -> None:
+    archive = bytearray(_stored_archive()[0])
+    name_length, extra_length = struct.unpack("<HH", archive[26:30])
+    data_start = 30 + name_length + extra_length
+    for position, mask in flips:
+        archive[data_start + position % (len(archive) - data_start)] ^= mask
+
+    response = results_api.put(f"/v1/results/{results.open_task}", content=bytes(archive))
+
+    assert response.status_code in (409, 422), response.text
