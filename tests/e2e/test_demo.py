@@ -1,9 +1,10 @@
-"""`make demo` runs `pnyx demo`: a replicated task reaches COMPLETED and every balance moves as the
-protocol says."""
+"""`make demo` runs `pnyx demo`: both tasks bought through `pnyx run` complete with the right
+results, and the escrow moves exactly as the protocol says."""
 
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 
@@ -11,43 +12,41 @@ import pytest
 from rich.console import Console
 
 from pnyx.devnet.demo import run_demo
-from pnyx.domain.views import TaskStatus
-from pnyx.types import NANO_PER_TOKEN
+from pnyx.devnet.marketplace import APP_PRICE, DATASET_PRICE, WORKERPOOL_PRICE
 
 pytestmark = pytest.mark.e2e
 
+WORD_COUNTS = {"brown": 1, "dog": 1, "fox": 2, "jumps": 1, "lazy": 1, "over": 1, "quick": 1}
 
-def test_demo_completes_the_task_and_pays_everyone() -> None:
+
+def test_demo_completes_both_tasks_and_conserves_every_token() -> None:
     outcome = run_demo(console=Console(file=io.StringIO()))
-    assert outcome.status == TaskStatus.COMPLETED
-    assert outcome.result == {
-        "brown": 1,
-        "dog": 1,
-        "fox": 2,
-        "jumps": 1,
-        "lazy": 1,
-        "over": 1,
-        "quick": 1,
-        "the": 3,
-    }
-    free = {name: delta[0] for name, delta in outcome.balance_changes.items()}
-    assert free["requester"] == -13 * NANO_PER_TOKEN
-    assert free["app developer"] == 1 * NANO_PER_TOKEN
-    assert free["dataset owner"] == 2 * NANO_PER_TOKEN
-    workers = [free[f"worker {i}"] for i in (1, 2, 3)]
-    assert workers == [3_300_000_000] * 3  # 10 tokens · 99 % split by equal log2 weights
-    assert free["scheduler"] == 10 * NANO_PER_TOKEN - sum(workers)
-    assert all(delta[1] == 0 for delta in outcome.balance_changes.values())
+
+    assert [task.status for task in outcome.tasks] == ["COMPLETED", "COMPLETED"]
+    wordcount, stats = (task.result for task in outcome.tasks)
+    assert wordcount == {"counts": {**WORD_COUNTS, "the": 3}, "words": 11}
+    assert isinstance(stats, dict) and stats["count"] == 102 and stats["min"] == 1.5
+    changes = outcome.balance_changes
+    paid = 2 * WORKERPOOL_PRICE + 2 * APP_PRICE + DATASET_PRICE
+    assert changes["requester"] == (-paid, 0)
+    assert changes["app developer"] == (2 * APP_PRICE, 0)
+    assert changes["dataset owner"] == (DATASET_PRICE, 0)
+    # what the requester paid is what the others earned; every stake is released
+    assert sum(free for free, _ in changes.values()) == 0
+    assert all(locked == 0 for _, locked in changes.values())
+    workers_paid = [changes[f"worker {i}"][0] for i in (1, 2, 3)]
+    assert all(earned > 0 for earned in workers_paid)
 
 
-def test_pnyx_demo_command_prints_the_completed_task() -> None:
+def test_pnyx_demo_command_exits_zero_and_prints_results() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pnyx.cli.main", "demo"],
         capture_output=True,
         text=True,
         timeout=300,
-        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "COLUMNS": "160"},
     )
-    assert result.returncode == 0, result.stderr
-    assert "is COMPLETED" in result.stdout
-    assert "Escrow balances" in result.stdout
+
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.stdout.count("│ status       │ COMPLETED") == 2
+    assert "Escrow balance changes" in result.stdout

@@ -147,6 +147,9 @@ def test_worker_lost_detector_flags_silent_workers() -> None:
             ],
             True,
         ),
+        # the fast path stores no contribution: past it, the replicate still settles trust 1
+        (1, [_replicate("a", ReplicateState.UPLOADING)], False),
+        (1, [_replicate("a", ReplicateState.COMPLETED)], False),
     ],
 )
 def test_needs_more_follows_the_consensus_rule(

@@ -50,8 +50,7 @@ def demo() -> None:
     """Start a devnet, buy two tasks with `pnyx run`, print their results, stop (`make demo`)."""
     from pnyx.devnet.demo import run_demo
 
-    tasks = run_demo()
-    if any(task.status != "COMPLETED" for task in tasks):
+    if not run_demo().completed:
         raise typer.Exit(1)
 
 

@@ -117,6 +117,8 @@ def _follow(
             timeout_s=timeout,
             on_progress=lambda progress: live.update(_progress_table(progress)),
         )
+    if not out.console.is_terminal:
+        out.console.line()  # Live leaves its last frame unterminated when not on a terminal
     return view.status.name
 
 

@@ -9,8 +9,10 @@ user would, `pnyx run` buys:
 2. the native Python statistics app on the example dataset at trust 1 — one worker contributes and
    finalizes in one transaction.
 
-Each result is downloaded from the result store, checked against the chain and printed. Everything
-stops at the end (or on Ctrl-C).
+Each result is downloaded from the result store, checked against the chain and printed, then the
+escrow balance of every party: what the requester paid is exactly what the app developer, the
+dataset owner, the scheduler and the workers earned, and every stake is released. Everything stops
+at the end (or on Ctrl-C).
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
-from pnyx.devnet.marketplace import Marketplace, start_marketplace
+from pnyx.devnet.marketplace import FIRST_WORKER_ACCOUNT, Marketplace, start_marketplace
+from pnyx.domain.views import AccountView
+from pnyx.types import NANO_PER_TOKEN
 
 WORDCOUNT_ARGS = "the quick brown fox jumps over the lazy dog the fox"
 STATS_ARGS = "1.5 2.5"
@@ -39,7 +44,18 @@ class DemoTask:
     result: object
 
 
-def run_demo(console: Console | None = None, *, workers: int = 3) -> list[DemoTask]:
+@dataclass(frozen=True)
+class DemoOutcome:
+    tasks: list[DemoTask]
+    # party → (change of free balance, change of locked stake), in nano-tokens
+    balance_changes: dict[str, tuple[int, int]]
+
+    @property
+    def completed(self) -> bool:
+        return all(task.status == "COMPLETED" for task in self.tasks)
+
+
+def run_demo(console: Console | None = None, *, workers: int = 3) -> DemoOutcome:
     console = console or Console()
     with tempfile.TemporaryDirectory(prefix="pnyx-demo-") as folder:
         home = Path(folder)
@@ -49,6 +65,7 @@ def run_demo(console: Console | None = None, *, workers: int = 3) -> list[DemoTa
             (home / "devnet.json").write_text(json.dumps(info, indent=2))
             for key in ("chain", "market_url", "results_url", "scheduler_url", "logs"):
                 console.print(f"  {key:<14} {info[key]}")
+            before = _balances(market)
             tasks = [
                 _run(
                     console,
@@ -75,8 +92,39 @@ def run_demo(console: Console | None = None, *, workers: int = 3) -> list[DemoTa
                     ],
                 ),  # fmt: skip
             ]
+            changes = {
+                party: (now.free - before[party].free, now.locked - before[party].locked)
+                for party, now in _balances(market).items()
+            }
+            console.print(_balance_table(changes))
         console.print("[bold]Devnet stopped.[/bold]")
-        return tasks
+        return DemoOutcome(tasks, changes)
+
+
+def _balances(market: Marketplace) -> dict[str, AccountView]:
+    accounts = market.devnet.accounts
+    parties = {
+        "requester": accounts[4].address,
+        "app developer": accounts[1].address,
+        "dataset owner": accounts[2].address,
+        "scheduler": accounts[3].address,
+    }
+    for i in range(len(market.workers)):
+        parties[f"worker {i + 1}"] = accounts[FIRST_WORKER_ACCOUNT + i].address
+    protocol = market.devnet.protocol
+    return {party: protocol.account(address) for party, address in parties.items()}
+
+
+def _balance_table(changes: dict[str, tuple[int, int]]) -> Table:
+    table = Table(title="Escrow balance changes (tokens)")
+    table.add_column("party")
+    table.add_column("free", justify="right")
+    table.add_column("locked", justify="right")
+    for party, (free, locked) in changes.items():
+        table.add_row(party, f"{free / NANO_PER_TOKEN:+.4f}", f"{locked / NANO_PER_TOKEN:+.4f}")
+    total = sum(free for free, _ in changes.values())
+    table.add_row("[bold]sum[/bold]", f"{total / NANO_PER_TOKEN:+.4f}", "")
+    return table
 
 
 def _run(console: Console, market: Marketplace, name: str, args: list[str]) -> DemoTask:

@@ -72,6 +72,11 @@ class Progress:
         return time.monotonic() - self.started
 
 
+# How long `follow` waits, once the chain has decided, for the scheduler's view to catch up.
+SCHEDULER_SETTLE_S = 3.0
+FINAL_SCHEDULER_STATES = frozenset({"COMPLETED", "FAILED", "—"})
+
+
 @dataclass(frozen=True)
 class TaskResult:
     task_id: str
@@ -155,6 +160,7 @@ def follow(
     scheduler = SchedulerClient(url) if url else None
     progress = Progress(task_id)
     deadline = time.monotonic() + timeout_s
+    settled_by: float | None = None
     try:
         while True:
             view = protocol.task(task_id)
@@ -162,7 +168,13 @@ def follow(
             if changed and on_progress:
                 on_progress(progress)
             if view.status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
-                return view
+                # The chain decides; the scheduler's view lags by a poll or two. Give it a moment so
+                # the last progress shown is the final one, not a transient state.
+                settled_by = settled_by or time.monotonic() + SCHEDULER_SETTLE_S
+                if progress.scheduler_state in FINAL_SCHEDULER_STATES or (
+                    time.monotonic() > settled_by
+                ):
+                    return view
             if time.monotonic() > deadline:
                 raise PnyxError(f"task {task_id} still {view.status.name} after {timeout_s:.0f} s")
             time.sleep(poll_s)

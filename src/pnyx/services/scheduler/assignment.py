@@ -38,12 +38,17 @@ def needs_more(
     groups: dict[str, list[int]] = defaultdict(list)
     pending: list[int] = []
     for replicate in replicates:
-        if replicate.state in CONTRIBUTED_STATES and replicate.result_hash:
+        state = replicate.state
+        if state in CONTRIBUTED_STATES and replicate.result_hash:
             groups[replicate.result_hash].append(replicate.weight)
-        elif replicate.state in PENDING_REPLICATE_STATES:
+        elif state in PENDING_REPLICATE_STATES:
             stale = stale_before is not None and _aware(replicate.created_at) < stale_before
             if not stale:
                 pending.append(replicate.weight)
+        elif state in CONTRIBUTED_STATES or state == ReplicateState.COMPLETED:
+            # Past its contribution with no hash known: the fast path (contributeAndFinalize
+            # stores none). It has settled the task, so it must not be handed out again.
+            pending.append(replicate.weight)
     return needs_more_contributions(trust, list(groups.values()), pending)
 
 
