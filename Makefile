@@ -9,7 +9,7 @@ STAMP_JS := $(NODE_MODULES)/.installed
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo chain bench-gas clean
+.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo chain devnet apps bench-gas bench-latency bench-throughput clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -58,14 +58,26 @@ test-integration: setup ## Only the tests against a real anvil
 test-e2e: setup ## Only the end-to-end tests (devnet + CLI)
 	$(BIN)/pytest -m e2e tests
 
-demo: setup ## Start a local chain, deploy, and run a replicated task end to end
+demo: setup ## Start a devnet (chain, market, result store, scheduler, 3 workers) and run two tasks with pnyx run
 	$(BIN)/pnyx demo
 
 chain: setup ## Start anvil with the protocol deployed (Ctrl-C stops it)
 	$(BIN)/pnyx chain up
 
+devnet: setup ## Start the whole local network and keep it running (Ctrl-C stops everything)
+	$(BIN)/pnyx devnet up
+
+apps: ## Rebuild the example WASM app (needs clang-14 and wasi-libc from Debian)
+	$(MAKE) -C apps/wordcount-wasm
+
 bench-gas: setup ## Gas per task vs iExec PoCo (writes benchmarks/results/gas.json)
 	$(BIN)/python benchmarks/gas.py
+
+bench-latency: setup ## Seconds and blocks from pnyx run to the result, 1-s blocks (benchmarks/results/latency.json)
+	$(BIN)/python benchmarks/latency.py
+
+bench-throughput: setup ## Tasks/s of one pool with 8 workers vs the chain's gas capacity (benchmarks/results/throughput.json)
+	$(BIN)/python benchmarks/throughput.py
 
 clean: ## Remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) $(NODE_MODULES) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -12,17 +12,16 @@ Writes benchmarks/results/gas.json, a PNG chart, and appends a section to benchm
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
+from _results import RESULTS_DIR, append_section, write_json
 from pnyx.chain.client import ChainClient
 from pnyx.chain.deploy import deploy_protocol
 from pnyx.chain.node import DEV_MNEMONIC, AnvilNode
@@ -33,8 +32,6 @@ from pnyx.domain.task import digest_of_file, result_hash, result_seal
 from pnyx.sdk import Provider, Requester
 from pnyx.types import NANO_PER_TOKEN, ZERO_ADDRESS
 
-HERE = Path(__file__).resolve().parent
-RESULTS_DIR = HERE / "results"
 TOKEN = NANO_PER_TOKEN
 APP_PRICE, DATASET_PRICE, WORKERPOOL_PRICE = 1 * TOKEN, 2 * TOKEN, 10 * TOKEN
 PARAMS = (
@@ -381,9 +378,8 @@ def main() -> int:
     rows = measure(console)
     checks = derived(rows)
     report(console, rows, checks)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "gas.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (RESULTS_DIR / "gas-targets.json").write_text(json.dumps(checks, indent=2) + "\n")
+    write_json("gas.json", rows)
+    write_json("gas-targets.json", checks)
     if plot(rows, RESULTS_DIR / "gas.png"):
         console.print(f"chart: {RESULTS_DIR / 'gas.png'}")
     _append_results(rows, checks)
@@ -392,9 +388,7 @@ def main() -> int:
 
 
 def _append_results(rows: list[dict[str, object]], checks: dict[str, dict[str, object]]) -> None:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"\n## bench-gas — {stamp}\n",
         "| scenario | Pnyx gas/task (warm) | iExec | ratio |",
         "|---|---:|---:|---:|",
     ]
@@ -405,8 +399,7 @@ def _append_results(rows: list[dict[str, object]], checks: dict[str, dict[str, o
     for key, check in checks.items():
         verdict = "met" if check["met"] else "MISSED"
         lines.append(f"- {key}: {check['gas']:,} (target {check['target']:,}, {verdict})")
-    with (HERE / "RESULTS.md").open("a") as handle:
-        handle.write("\n".join(lines) + "\n")
+    append_section("bench-gas", lines)
 
 
 if __name__ == "__main__":

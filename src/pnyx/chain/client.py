@@ -18,7 +18,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
@@ -27,6 +27,8 @@ from pnyx.chain.reverts import from_web3_error
 from pnyx.errors import ChainError, TransactionError
 
 _GAS_MARGIN = 1.2
+RECEIPT_POLL_FIRST_S = 0.01
+RECEIPT_POLL_MAX_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -188,14 +190,24 @@ class ChainClient:
         return self._revert_of(call, receipt)
 
     def wait_for_receipt(self, tx_hash: HexBytes | bytes) -> TxReceipt:
-        try:
-            return self.w3.eth.wait_for_transaction_receipt(
-                HexBytes(tx_hash), timeout=self.receipt_timeout_s, poll_latency=0.02
-            )
-        except TimeExhausted as exc:
-            raise TransactionError(
-                f"transaction {HexBytes(tx_hash).to_0x_hex()} not mined in time"
-            ) from exc
+        """Polls for the receipt, quickly at first (automine answers at once), then backing off
+        to RECEIPT_POLL_MAX_S: with real block times a busy process would otherwise spend its CPU
+        asking for receipts that cannot exist before the next block."""
+        deadline = time.monotonic() + self.receipt_timeout_s
+        pause = RECEIPT_POLL_FIRST_S
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                pass
+            except (Web3RPCError, OSError) as exc:
+                raise ChainError(f"cannot read a receipt: {exc}") from exc
+            if time.monotonic() > deadline:
+                raise TransactionError(
+                    f"transaction {HexBytes(tx_hash).to_0x_hex()} not mined in time"
+                )
+            time.sleep(pause)
+            pause = min(pause * 1.5, RECEIPT_POLL_MAX_S)
 
     def call(self, fn: ContractFunction, *, sender: str | None = None) -> Any:
         """Calls a view (or simulates a transaction) and decodes any revert."""
@@ -232,6 +244,12 @@ class ChainClient:
 
     def timestamp(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def block_number(self) -> int:
+        try:
+            return int(self.w3.eth.block_number)
+        except (Web3RPCError, OSError) as exc:
+            raise ChainError(f"cannot read the block number: {exc}") from exc
 
     # ─── Private ───
     def _next_nonce(self, sender: str) -> int:

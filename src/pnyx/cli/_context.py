@@ -103,6 +103,18 @@ def signer(wallet: str | None, dev_account_index: int | None) -> LocalAccount:
     )
 
 
+def optional_signer(wallet: str | None, dev_account_index: int | None) -> LocalAccount | None:
+    """The signing key if one is configured (see `signer`), else None: for commands that only
+    need a key for part of what they show."""
+    configured = (
+        dev_account_index is not None
+        or wallet
+        or setting("wallet", "name")
+        or os.environ.get("PNYX_WALLET_PRIVATE_KEY")
+    )
+    return signer(wallet, dev_account_index) if configured else None
+
+
 MarketOption = typer.Option(
     None, "--market", help="Market URL [env PNYX_MARKET_URL, else the running devnet's]"
 )

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.console import Console
 
-from pnyx.cli import account, asset, chain, deal, devnet, order, run, task, wallet
+from pnyx.cli import account, asset, chain, deal, devnet, order, orderbook, run, task, wallet
 from pnyx.cli._context import Output
 from pnyx.errors import PnyxError
 
@@ -29,6 +28,7 @@ app.add_typer(asset.app_cli, name="app")
 app.add_typer(asset.dataset_cli, name="dataset")
 app.add_typer(asset.workerpool_cli, name="workerpool")
 app.add_typer(order.app, name="order")
+app.add_typer(orderbook.app, name="orderbook")
 app.add_typer(deal.app, name="deal")
 app.add_typer(task.app, name="task")
 app.add_typer(run.result_app, name="result")
@@ -57,7 +57,9 @@ def demo() -> None:
 def main() -> None:
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        # Typer ≥ 0.29 vendors click: in non-standalone mode `typer.Exit(n)` comes back as the
+        # return value, and usage errors are `typer.TyperException`s (not click's).
+        code = app(standalone_mode=False)
     except PnyxError as exc:
         if debug:
             raise
@@ -70,14 +72,20 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    except click.exceptions.ClickException as exc:  # usage errors keep click's message and code
-        exc.show()
+    except typer.TyperException as exc:  # usage errors keep their message and code
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"Error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

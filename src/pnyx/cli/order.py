@@ -1,4 +1,5 @@
-"""`pnyx order sign|cancel|show`: signed orders as JSON files."""
+"""`pnyx order sign|match|cancel|show|publish|unpublish`: signed orders as JSON files, on chain
+and in the market."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ from typing import Any, TypeVar
 
 import typer
 
+from pnyx.api.schemas.market import OrderKind, OrderRead
 from pnyx.chain.protocol import Protocol
 from pnyx.cli._context import (
     DeploymentOption,
     DevAccountOption,
+    MarketOption,
     RpcOption,
     WalletOption,
     connect,
+    market_url,
     output,
     parse_tokens,
     signer,
 )
+from pnyx.clients.market import MarketClient
 from pnyx.domain._hex import to_address
 from pnyx.domain.orders import (
     ORDER_TYPES,
@@ -31,11 +36,15 @@ from pnyx.domain.orders import (
 )
 from pnyx.errors import PnyxInputError
 from pnyx.sdk import Provider, Requester
+from pnyx.sdk.market import publish as publish_order
+from pnyx.sdk.market import unpublish as unpublish_order
 from pnyx.types import ZERO_ADDRESS
 
 _O = TypeVar("_O", bound=Order)
 
-app = typer.Typer(help="Sign, cancel and inspect orders.", no_args_is_help=True)
+app = typer.Typer(
+    help="Sign, match, cancel and inspect orders; publish them in the market.", no_args_is_help=True
+)
 sign_app = typer.Typer(
     help="Sign an order and print it (or write it with --out).", no_args_is_help=True
 )
@@ -285,3 +294,54 @@ def _show(ctx: typer.Context, protocol: Protocol, order: Order) -> None:
         },
         title="order",
     )
+
+
+@app.command("publish")
+def publish(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Signed order file (from `pnyx order sign --out`)"),
+    market: str = MarketOption,
+) -> None:
+    """Publish a signed order in the market's book, where buyers find it."""
+    order = load_order(file)
+    client = MarketClient(market_url(market))
+    try:
+        published = publish_order(client, order)
+    finally:
+        client.close()
+    _emit_published(ctx, published)
+
+
+@app.command("unpublish")
+def unpublish(
+    ctx: typer.Context,
+    kind: OrderKind = typer.Argument(
+        ..., metavar="KIND", help="The book: app, dataset, workerpool or request"
+    ),
+    order_hash: str = typer.Argument(..., metavar="HASH", help="The order's 0x-hex hash"),
+    market: str = MarketOption,
+    wallet: str = WalletOption,
+    dev_account: int = DevAccountOption,
+) -> None:
+    """Take an open order off the market's book (signed by its owner). It stays valid on chain:
+    `pnyx order cancel` closes it there."""
+    owner = signer(wallet, dev_account)
+    client = MarketClient(market_url(market))
+    try:
+        withdrawn = unpublish_order(client, owner, kind, order_hash)
+    finally:
+        client.close()
+    _emit_published(ctx, withdrawn)
+
+
+def _emit_published(ctx: typer.Context, read: OrderRead) -> None:
+    data: dict[str, object] = {
+        "hash": read.hash,
+        "kind": read.kind.value,
+        "status": read.status.value,
+        "remaining": read.remaining,
+        "owner": read.owner,
+    }
+    if read.dead_reason:
+        data["reason"] = read.dead_reason
+    output(ctx).emit(data, title="order")

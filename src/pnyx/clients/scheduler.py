@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from eth_account.signers.local import LocalAccount
+
 from pnyx.api.schemas.scheduler import (
     ActionRead,
     Assignment,
@@ -13,7 +15,23 @@ from pnyx.api.schemas.scheduler import (
     WorkerRegistration,
     WorkerReplicate,
 )
+from pnyx.chain.signing import sign_eip191
 from pnyx.clients._http import HttpClient
+from pnyx.domain._hex import keccak, to_hex32
+
+LOGS_HEADER = "X-Pnyx-Signature"
+
+
+def logs_message(task_id: str) -> bytes:
+    """The 32 bytes a task's requester signs (EIP-191) to read its logs: keccak256 of the UTF-8
+    text `pnyx-logs:<task id, 0x-hex lowercase>`. The scheduler checks the same message
+    (`pnyx.services.scheduler.service.logs_message`; a unit test keeps the two equal)."""
+    return keccak(f"pnyx-logs:{to_hex32(task_id)}".encode())
+
+
+def sign_logs_request(account: LocalAccount, task_id: str) -> str:
+    """The `X-Pnyx-Signature` value that lets `account` (the task's requester) read its logs."""
+    return "0x" + sign_eip191(account, logs_message(task_id)).hex()
 
 
 class SchedulerClient(HttpClient):
@@ -60,7 +78,7 @@ class SchedulerClient(HttpClient):
 
     def logs(self, task_id: str, signature: str) -> TaskLogs:
         return TaskLogs.model_validate(
-            self.get_json(f"/v1/tasks/{task_id}/logs", headers={"X-Pnyx-Signature": signature})
+            self.get_json(f"/v1/tasks/{task_id}/logs", headers={LOGS_HEADER: signature})
         )
 
     def _auth(self) -> dict[str, str]:

@@ -67,7 +67,7 @@ class ReplicateRow(SchedulerBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     task_id: Mapped[str] = mapped_column(String(66), index=True)
     worker: Mapped[str] = mapped_column(String(42), index=True)
-    state: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32), index=True)
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     authorization: Mapped[str] = mapped_column(String(132))
     weight: Mapped[int] = mapped_column(Integer)
@@ -99,6 +99,10 @@ class CursorRow(SchedulerBase):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     block_number: Mapped[int] = mapped_column(Integer)
     block_hash: Mapped[str] = mapped_column(String(66))
+
+
+# SQLite caps the variables of one statement; IN lists are sent in chunks below it.
+_IN_CHUNK = 500
 
 
 class SchedulerStore:
@@ -134,6 +138,22 @@ class SchedulerStore:
         return list(
             session.scalars(select(ReplicateRow).where(ReplicateRow.task_id == task_id)).all()
         )
+
+    @staticmethod
+    def replicates_of_tasks(session: Session, task_ids: list[str]) -> dict[str, list[ReplicateRow]]:
+        """The replicates of several tasks in one query, by task."""
+        found: dict[str, list[ReplicateRow]] = {task_id: [] for task_id in task_ids}
+        for start in range(0, len(task_ids), _IN_CHUNK):
+            chunk = task_ids[start : start + _IN_CHUNK]
+            query = select(ReplicateRow).where(ReplicateRow.task_id.in_(chunk))
+            for replicate in session.scalars(query):
+                found[replicate.task_id].append(replicate)
+        return found
+
+    @staticmethod
+    def replicates_not_in(session: Session, states: Iterable[str]) -> list[ReplicateRow]:
+        query = select(ReplicateRow).where(ReplicateRow.state.not_in(list(states)))
+        return list(session.scalars(query).all())
 
     @staticmethod
     def replicates_of_worker(session: Session, worker: str) -> list[ReplicateRow]:

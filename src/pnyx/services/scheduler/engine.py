@@ -56,6 +56,10 @@ SYNCED_STATES = {
 }
 
 
+# The longest the engine goes without reading the chain back when no block arrives (automine).
+FULL_SYNC_EVERY_S = 2.0
+
+
 class Engine:
     def __init__(self, service: SchedulerService) -> None:
         self.service = service
@@ -77,6 +81,8 @@ class Engine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sent_at: dict[str, float] = {}
+        self._synced_block = -1
+        self._synced_at = 0.0
 
     # ─── Lifecycle ───
     def start(self) -> None:
@@ -110,11 +116,18 @@ class Engine:
 
     # ─── One iteration ───
     def step(self) -> None:
-        self.service.chain_now = max(self.protocol.client.timestamp(), int(time.time()))
-        self.listener.poll(self._on_event)
-        self._track_transactions()
-        self._start_tasks()
-        self._sync_with_chain()
+        # What is on chain changes only with a block: reading every task back on each tick would
+        # cost O(open tasks) calls for nothing. A periodic full pass still retries what failed.
+        block = self.protocol.client.block_number()
+        stale = time.monotonic() - self._synced_at > FULL_SYNC_EVERY_S
+        if block != self._synced_block or stale:
+            self.service.observe_block(block, self.protocol.client.timestamp())
+            self.listener.poll(self._on_event)
+            self._track_transactions()
+            self._start_tasks()
+            self._sync_with_chain()
+            self._synced_block, self._synced_at = block, time.monotonic()
+        self.service.chain_now = max(self.service.chain_now, int(time.time()))
         self._run_detectors()
         self._finalize_ready_tasks()
 

@@ -80,6 +80,8 @@ class SchedulerService:
     results: ResultStoreClient
     lock: threading.RLock = field(default_factory=threading.RLock)
     chain_now: int = 0
+    block_number: int = -1
+    _scores: dict[str, tuple[int, int]] = field(default_factory=dict)  # worker → (block, score)
     _deals: dict[str, Deal] = field(default_factory=dict)
     _assets: dict[str, dict[str, Any]] = field(default_factory=dict)
     signatures: int = 0
@@ -153,9 +155,23 @@ class SchedulerService:
                 )
             return actions
 
+    def observe_block(self, number: int, timestamp: int) -> None:
+        """The engine saw a new head: the chain's clock, and a new block for cached scores."""
+        self.block_number = number
+        self.chain_now = max(timestamp, int(time.time()))
+
     # ─── Assignment ───
-    def next_replicate(self, worker: str) -> Assignment | None:
+    def _score(self, worker: str) -> int:
+        """A worker's on-chain score, read at most once per block (workers ask several times)."""
+        cached = self._scores.get(worker)
+        if cached is not None and cached[0] == self.block_number and self.block_number >= 0:
+            return cached[1]
         score = self.protocol.account(worker).score
+        self._scores[worker] = (self.block_number, score)
+        return score
+
+    def next_replicate(self, worker: str) -> Assignment | None:
+        score = self._score(worker)
         with self.lock, self.store.session() as session:
             me = session.get(WorkerRow, worker)
             assert me is not None
@@ -164,13 +180,15 @@ class SchedulerService:
             window = self.settings.heartbeat_s * 1.5
             if not is_least_loaded(me, self.store.workers(session), active, time.time(), window):
                 return None
-            for task in self._open_tasks(session):
+            open_tasks = self._open_tasks(session)
+            by_task = self.store.replicates_of_tasks(session, [t.task_id for t in open_tasks])
+            for task in open_tasks:
                 deal = self.deal(task.deal_id)
                 if self.chain_now + DEADLINE_MARGIN_S >= deal.contribution_deadline:
                     continue
                 if deal.is_tee and not me.tee:
                     continue
-                replicates = self.store.replicates_of(session, task.task_id)
+                replicates = by_task.get(task.task_id, [])
                 if any(r.worker == worker for r in replicates) or not needs_more(
                     deal.trust, replicates
                 ):
@@ -499,9 +517,7 @@ class SchedulerService:
         return sorted(tasks, key=lambda t: (self.deal(t.deal_id).contribution_deadline, t.idx))
 
     def _active_replicates(self, session: Any) -> list[ReplicateRow]:
-        return [
-            r for r in session.query(ReplicateRow).all() if r.state not in FINAL_REPLICATE_STATES
-        ]
+        return self.store.replicates_not_in(session, FINAL_REPLICATE_STATES)
 
     @staticmethod
     def _replicate(session: Any, task_id: str, worker: str) -> ReplicateRow | None:
