@@ -58,6 +58,8 @@ IEXEC = {
 }
 # Acceptance targets of the protocol milestone (issue 2).
 TARGETS = {"A": 620_000, "replica": 130_000, "F": 350_000, "H100": 300_000}
+# … and of the TEE milestone (issue 4).
+TARGETS["F-TEE"] = 350_000
 
 
 @dataclass
@@ -176,20 +178,35 @@ def replicated(
     return Run(name, "", tx)
 
 
-def fast_path(bench: Bench) -> Run:
+def fast_path(bench: Bench, *, tee: bool = False) -> Run:
+    """Trust 1 in one transaction; with `tee`, a TEE deal whose result the enclave signs."""
     tx: dict[str, int] = {}
-    matched, tx["matchOrders"] = bench.match()
+    matched, tx["matchOrders"] = bench.match(tee=tee)
     task_id = matched.task_ids[0]
     tx["initialize"] = bench.gas(
         bench.protocol.initialize(bench.scheduler, matched.deal_id, matched.deal.bot_first)
     )
     worker = bench.workers[0]
-    authorization = sign_authorization(bench.scheduler, worker.address, task_id)
+    enclave = dev_account(19, DEV_MNEMONIC) if tee else None
+    challenge = enclave.address if enclave else ZERO_ADDRESS
+    authorization = sign_authorization(bench.scheduler, worker.address, task_id, challenge)
+    enclave_sign = b""
+    if enclave is not None:
+        enclave_sign = sign_enclave_result(
+            enclave, result_hash(task_id, DIGEST), result_seal(worker.address, task_id, DIGEST)
+        )
     receipt = bench.protocol.contribute_and_finalize(
-        worker, task_id, matched.deal, DIGEST, RESULTS, authorization
+        worker,
+        task_id,
+        matched.deal,
+        DIGEST,
+        RESULTS,
+        authorization,
+        enclave_challenge=challenge,
+        enclave_sign=enclave_sign,
     )
     tx["contributeAndFinalize"] = bench.gas(receipt)
-    return Run("F", "", tx)
+    return Run("F-TEE" if tee else "F", "", tx)
 
 
 def bag(bench: Bench, size: int) -> Run:
@@ -259,10 +276,15 @@ SCENARIOS: dict[str, tuple[str, Callable[[Bench], Run]]] = {
         lambda b: replicated(b, "E-revealAll", 5, 24, reveal_all=True),
     ),
     "F": ("match + initialize + contributeAndFinalize (trust 1)", fast_path),
+    "F-TEE": (
+        "TEE: match + initialize + contributeAndFinalize, enclave-signed result",
+        lambda b: fast_path(b, tee=True),
+    ),
     "H10": ("bag of 10 tasks, batch initialize, 1 worker each", lambda b: bag(b, 10)),
     "H100": ("bag of 100 tasks, batch initialize, 1 worker each", lambda b: bag(b, 100)),
 }
-IEXEC_FOR = {"B-revealAll": "B", "E-revealAll": "E"}
+# iExec's contributeAndFinalize is TEE-only: its F figure is the TEE one.
+IEXEC_FOR = {"B-revealAll": "B", "E-revealAll": "E", "F-TEE": "F"}
 
 
 def measure(console: Console) -> list[dict[str, object]]:
@@ -305,6 +327,7 @@ def derived(rows: list[dict[str, object]]) -> dict[str, dict[str, object]]:
         "extra replica (one revealAll)": (per_replica_all, TARGETS["replica"]),
         "extra replica (each worker reveals)": (per_replica_self, TARGETS["replica"]),
         "F match+initialize+contributeAndFinalize": (gas["F"], TARGETS["F"]),
+        "TEE match+initialize+contributeAndFinalize": (gas["F-TEE"], TARGETS["F-TEE"]),
         "H100 per task": (gas["H100"], TARGETS["H100"]),
     }
     out: dict[str, dict[str, object]] = {

@@ -25,6 +25,11 @@ class AuthenticationError(PnyxError):
     """A signature or credential is missing, malformed or from the wrong signer."""
 
 
+class PermissionDeniedError(PnyxError):
+    """The caller is known but not allowed this (e.g. a secret asked for by an unattested enclave
+    or for a task it does not run); the message says which rule refused."""
+
+
 class ServiceError(PnyxError):
     """Another service answered with an error or could not be reached."""
 

@@ -22,6 +22,7 @@ from pnyx.devnet.marketplace import (
     MAX_TRUST,
     TEST_CATEGORY_TIME_REF_S,
     WORKERPOOL_PRICE,
+    WORKERPOOL_TEE_PRICE,
     Marketplace,
     start_marketplace,
 )
@@ -77,13 +78,16 @@ def completed_task(market: Marketplace) -> str:
 def test_orderbook_lists_the_devnet_orders_cheapest_first(cli: Cli, market: Marketplace) -> None:
     pool = market.assets["workerpool"]
     book = cli.json("orderbook", "workerpool", "--workerpool", pool)
-    assert book["total"] == 6
-    assert [o["price"] for o in book["orders"]] == [WORKERPOOL_PRICE] * 6
-    assert sorted(o["category"] for o in book["orders"]) == list(range(6))
+    # one standard and one TEE order per category; the standard ones are cheaper, so first
+    assert book["total"] == 12
+    prices = [o["price"] for o in book["orders"]]
+    assert prices == [WORKERPOOL_PRICE] * 6 + [WORKERPOOL_TEE_PRICE] * 6
+    assert [o["tags"] for o in book["orders"]] == [[]] * 6 + [["tee"]] * 6
+    assert sorted(o["category"] for o in book["orders"][:6]) == list(range(6))
     assert {o["trust"] for o in book["orders"]} == {MAX_TRUST}
 
     table = cli.run("orderbook", "app").stdout
-    assert "app orders (2 of 2), cheapest first" in table
+    assert "app orders (3 of 3), cheapest first" in table
     assert all(order.hash in table for order in _book(market, "app"))
 
 
@@ -93,13 +97,16 @@ def test_orderbook_filters_narrow_the_book(cli: Cli, market: Marketplace) -> Non
         "orderbook", "workerpool", "--workerpool", pool, "--category", str(TEST_CATEGORY),
         "--min-trust", "8", "--max-trust", str(MAX_TRUST), "--min-volume", "10",
     )  # fmt: skip
-    assert [o["category"] for o in test_pool["orders"]] == [TEST_CATEGORY]
+    assert [o["category"] for o in test_pool["orders"]] == [TEST_CATEGORY] * 2
     apps = cli.json("orderbook", "app", "--app", wasm)
     assert [o["asset"] for o in apps["orders"]] == [wasm]
     dataset_owner = market.devnet.accounts[2].address
     datasets = cli.json("orderbook", "dataset", "--owner", dataset_owner, "--app", wasm)
     assert [o["owner"] for o in datasets["orders"]] == [dataset_owner]
-    assert cli.json("orderbook", "dataset", "--tag", "tee")["total"] == 0
+    tee = cli.json("orderbook", "dataset", "--tag", "tee")
+    assert [o["asset"] for o in tee["orders"]] == [market.assets["confidential_dataset"]]
+    tee_pools = cli.json("orderbook", "workerpool", "--tag", "tee", "--category", "0")
+    assert [o["price"] for o in tee_pools["orders"]] == [WORKERPOOL_TEE_PRICE]
 
     bad = cli.run("orderbook", "app", "--owner", "0x1234", check=False)
     assert bad.returncode == 1

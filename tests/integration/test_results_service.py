@@ -177,7 +177,7 @@ def test_upload_stores_archive_when_task_completed_by_contribute_and_finalize(
     )
     view = world.protocol.task(task)
     assert view.status == TaskStatus.COMPLETED
-    assert int(view.consensus_value, 16) == 0  # the service must read the TaskConsensus event
+    assert int(view.consensus_value, 16) == 0  # the service must read TaskContributed
 
     response = _put(results, task, archive)
 

@@ -351,6 +351,7 @@ def test_register_returns_pool_config(pool: Pool, world: World) -> None:
         "scheduler": world.scheduler.address,
         "chain_id": world.client.chain_id,
         "result_store_url": RESULT_STORE_URL,
+        "sms_url": None,
         "heartbeat_s": 2.0,
         "poll_interval_s": 0.2,
     }

@@ -643,12 +643,14 @@ def test_contribute_and_finalize_completes_task_in_one_transaction(world: World)
     # No contribution record is stored on this path: the events carry the worker and the result.
     assert (view.contributor_count, view.reveal_count, view.winner_count) == (0, 0, 0)
     hub = world.protocol.hub
-    names = ["TaskContributed", "TaskConsensus", "TaskRevealed", "TaskFinalized"]
+    names = ["TaskContributed", "TaskFinalized"]
     logs = {name: world.client.events(hub, name, receipt) for name in names}
     assert all(len(found) == 1 for found in logs.values())
     assert logs["TaskContributed"][0]["args"]["worker"] == worker.address
-    assert _hex(logs["TaskConsensus"][0]["args"]["consensus"]) == result_hash(task, DIGEST)
-    assert _hex(logs["TaskRevealed"][0]["args"]["resultDigest"]) == DIGEST
+    # The one contribution is the consensus: no TaskConsensus / TaskRevealed repeat it.
+    assert _hex(logs["TaskContributed"][0]["args"]["resultHash"]) == result_hash(task, DIGEST)
+    for repeated in ("TaskConsensus", "TaskRevealed"):
+        assert world.client.events(hub, repeated, receipt) == []
     assert bytes(logs["TaskFinalized"][0]["args"]["results"]) == RESULTS
     order = [log["logIndex"] for name in names for log in logs[name]]
     assert order == sorted(order)
@@ -904,3 +906,37 @@ def test_initialize_and_claim_batch_refunds_every_task_when_deal_never_started(
     )
     for task in matched.task_ids:
         assert len(world.protocol.task_events(task, "TaskClaimed")) == 1
+
+
+# ─── TEE results in one transaction (issue 4): only the task's enclave key vouches ───
+def _tee_fast_path(world: World, sign_digest: str, *, signer: object | None = None) -> None:
+    """contributeAndFinalize of DIGEST on a TEE task, with an enclave signature of `sign_digest`
+    by `signer` (default: the task's enclave challenge key)."""
+    matched, task = _tee_task(world)
+    worker, enclave = world.workers[0], new_account()
+    hash_ = result_hash(task, sign_digest)
+    seal = result_seal(worker.address, task, sign_digest)
+    worker.contribute_and_finalize(
+        task,
+        matched.deal,
+        DIGEST,
+        RESULTS,
+        world.scheduler.authorize(worker.address, task, enclave.address),
+        enclave_challenge=enclave.address,
+        enclave_sign=sign_enclave_result(signer or enclave, hash_, seal),  # type: ignore[arg-type]
+    )
+
+
+def test_tee_contribute_and_finalize_accepts_the_enclave_signed_result(world: World) -> None:
+    _tee_fast_path(world, DIGEST)
+
+
+def test_tee_contribute_and_finalize_reverts_when_signed_by_another_key(world: World) -> None:
+    with pytest.raises(errors.PocoInvalidEnclaveSignature):
+        _tee_fast_path(world, DIGEST, signer=new_account())
+
+
+def test_tee_contribute_and_finalize_reverts_when_the_result_is_tampered(world: World) -> None:
+    # The enclave signed another digest than the one sent: a worker swapping the result is caught.
+    with pytest.raises(errors.PocoInvalidEnclaveSignature):
+        _tee_fast_path(world, OTHER_DIGEST)

@@ -212,9 +212,10 @@ abstract contract Poco is PocoBase {
         task.status = TaskStatus.COMPLETED;
         _tasks[taskId] = task;
         if (resultsCallback.length > 0) _resultsCallbacks[taskId] = resultsCallback;
+        // Two events, not iExec's four: the single contribution *is* the consensus, and its digest
+        // is the finalized result's, so TaskConsensus and TaskRevealed would repeat TaskContributed
+        // (3.1k gas per task; readers take the consensus from TaskContributed on this path).
         emit TaskContributed(taskId, msg.sender, resultHash, enclaveChallenge);
-        emit TaskConsensus(taskId, resultHash);
-        emit TaskRevealed(taskId, msg.sender, resultDigest);
         emit TaskFinalized(taskId, results);
 
         uint256 schedulerReward = _payProviders(taskId, deal);

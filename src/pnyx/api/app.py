@@ -21,6 +21,7 @@ from pnyx.errors import (
     ContractRevert,
     NotFoundError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     PnyxError,
     PnyxInputError,
     ServiceError,
@@ -29,6 +30,7 @@ from pnyx.errors import (
 # First match wins: subclasses before their parents.
 STATUS_BY_ERROR: tuple[tuple[type[PnyxError], int], ...] = (
     (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
     (ContractRevert, 409),

@@ -29,6 +29,9 @@ from pnyx.errors import ChainError, TransactionError
 _GAS_MARGIN = 1.2
 RECEIPT_POLL_FIRST_S = 0.01
 RECEIPT_POLL_MAX_S = 0.2
+# View calls: a node error is retried this many times in all, waiting CALL_RETRY_S × attempt.
+CALL_ATTEMPTS = 3
+CALL_RETRY_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -210,13 +213,20 @@ class ChainClient:
             pause = min(pause * 1.5, RECEIPT_POLL_MAX_S)
 
     def call(self, fn: ContractFunction, *, sender: str | None = None) -> Any:
-        """Calls a view (or simulates a transaction) and decodes any revert."""
-        try:
-            return fn.call({"from": sender} if sender else {})
-        except ContractLogicError as exc:
-            raise from_web3_error(exc) from None
-        except (Web3RPCError, OSError) as exc:
-            raise ChainError(f"call to {fn.fn_name} failed: {exc}") from exc
+        """Calls a view (or simulates a transaction) and decodes any revert.
+
+        A node error is retried (CALL_ATTEMPTS in all): a call changes nothing, and anvil mining on
+        an interval briefly answers "BlockOutOfRangeError" for a head it is still sealing."""
+        for attempt in range(CALL_ATTEMPTS):
+            try:
+                return fn.call({"from": sender} if sender else {})
+            except ContractLogicError as exc:
+                raise from_web3_error(exc) from None
+            except (Web3RPCError, OSError) as exc:
+                if attempt + 1 == CALL_ATTEMPTS:
+                    raise ChainError(f"call to {fn.fn_name} failed: {exc}") from exc
+                time.sleep(CALL_RETRY_S * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # ─── Events ───
     @staticmethod

@@ -133,6 +133,22 @@ def market_url(url: str | None) -> str:
     )
 
 
+SmsOption = typer.Option(
+    None, "--sms", help="SMS URL [env PNYX_SMS_URL, else the running devnet's]"
+)
+
+
+def sms_url(url: str | None) -> str:
+    """The secret management service to use: the option, PNYX_SMS_URL, or the devnet's."""
+    chosen = url or setting("sms", "url")
+    if chosen:
+        return chosen
+    info = devnet_info()
+    if "sms_url" in info:
+        return str(info["sms_url"])
+    raise PnyxInputError("no SMS: pass --sms URL, set PNYX_SMS_URL, or start `pnyx devnet up`")
+
+
 def devnet_info() -> dict[str, Any]:
     path = home_dir() / "devnet.json"
     try:

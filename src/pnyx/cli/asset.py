@@ -1,4 +1,5 @@
-"""`pnyx app|dataset|workerpool deploy|show`: the registries."""
+"""`pnyx app|dataset|workerpool deploy|show`: the registries; and `pnyx dataset encrypt|push-secret|
+check-secret`, what makes a dataset confidential (readable only inside TEE tasks)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ from pnyx.cli._context import (
     DeploymentOption,
     DevAccountOption,
     RpcOption,
+    SmsOption,
     WalletOption,
     connect,
     output,
     signer,
+    sms_url,
 )
+from pnyx.clients.sms import SmsClient
 from pnyx.domain._hex import to_address, to_bytes, to_hex32
+from pnyx.sdk.confidential import encrypt_dataset, push_dataset_secret, read_key_file
 
 app_cli = typer.Typer(help="Register and inspect apps.", no_args_is_help=True)
-dataset_cli = typer.Typer(help="Register and inspect datasets.", no_args_is_help=True)
+dataset_cli = typer.Typer(help="Register, inspect and encrypt datasets.", no_args_is_help=True)
 workerpool_cli = typer.Typer(help="Register and inspect workerpools.", no_args_is_help=True)
 
 AddressArgument = typer.Argument(..., help="The asset's address")
@@ -89,6 +94,65 @@ def show_dataset(
 ) -> None:
     """Show a registered dataset."""
     output(ctx).emit(connect(rpc, deployment).dataset(to_address(address)), title="dataset")
+
+
+@dataset_cli.command("encrypt")
+def encrypt_file(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The clear dataset file"),
+    out: Path = typer.Option(None, "--out", help="Where to write it (default FILE.enc)"),
+    key_file: Path = typer.Option(
+        None, "--key-file", help="Where to write the key (default FILE.key, mode 0600)"
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing key file"),
+) -> None:
+    """Encrypt a dataset file with a new AES-256 key; register the checksum it prints."""
+    encrypted = encrypt_dataset(file, out, key_file=key_file, overwrite=force)
+    out_ = output(ctx)
+    out_.emit(encrypted.as_json(), title="encrypted dataset")
+    out_.message(
+        f"next: publish {encrypted.path.name}, `pnyx dataset deploy --checksum "
+        f"{encrypted.checksum} …`, then `pnyx dataset push-secret DATASET --key-file "
+        f"{encrypted.key_file}`"
+    )
+
+
+@dataset_cli.command("push-secret")
+def push_secret(
+    ctx: typer.Context,
+    dataset: str = typer.Argument(..., help="The registered dataset's address"),
+    key_file: Path = typer.Option(..., "--key-file", help="Its key file (from `dataset encrypt`)"),
+    sms: str = SmsOption,
+    wallet: str = WalletOption,
+    dev_account: int = DevAccountOption,
+) -> None:
+    """Give the dataset's key to the SMS, for attested enclaves only; sign as the dataset owner."""
+    address, key = to_address(dataset), read_key_file(key_file)
+    owner, url = signer(wallet, dev_account), sms_url(sms)
+    client = SmsClient(url)
+    try:
+        push_dataset_secret(client, owner, address, key)
+    finally:
+        client.close()
+    output(ctx).emit({"dataset": address, "owner": owner.address, "sms": url, "pushed": True})
+
+
+@dataset_cli.command("check-secret")
+def check_secret(
+    ctx: typer.Context,
+    dataset: str = typer.Argument(..., help="The registered dataset's address"),
+    sms: str = SmsOption,
+) -> None:
+    """Tell whether the SMS holds the dataset's key (exit code 1 if not)."""
+    address, url = to_address(dataset), sms_url(sms)
+    client = SmsClient(url)
+    try:
+        present = client.has_dataset_key(address)
+    finally:
+        client.close()
+    output(ctx).emit({"dataset": address, "sms": url, "secret": present})
+    if not present:
+        raise typer.Exit(1)
 
 
 @workerpool_cli.command("deploy")

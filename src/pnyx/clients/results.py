@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pnyx.api.schemas.results import ENCLAVE_SIGNATURE_HEADER, WORKER_HEADER
 from pnyx.clients._http import HttpClient, ServiceNotFoundError, download
 
 
@@ -11,13 +12,14 @@ class ResultStoreClient(HttpClient):
     def __init__(self, base_url: str, *, timeout_s: float = 30.0) -> None:
         super().__init__(base_url, timeout_s=timeout_s, service="result store")
 
-    def upload(self, task_id: str, archive: bytes) -> dict[str, Any]:
-        response = self.request(
-            "PUT",
-            f"/v1/results/{task_id}",
-            content=archive,
-            headers={"Content-Type": "application/zip"},
-        )
+    def upload(
+        self, task_id: str, archive: bytes, *, worker: str | None = None, enclave_sign: str = "0x"
+    ) -> dict[str, Any]:
+        """Uploads an archive; a TEE result also carries its worker and enclave signature."""
+        headers = {"Content-Type": "application/zip"}
+        if enclave_sign != "0x" and worker is not None:
+            headers |= {WORKER_HEADER: worker, ENCLAVE_SIGNATURE_HEADER: enclave_sign}
+        response = self.request("PUT", f"/v1/results/{task_id}", content=archive, headers=headers)
         body: dict[str, Any] = response.json()
         return body
 

@@ -1,4 +1,4 @@
-"""`make demo`: the whole marketplace on this machine, and two tasks bought through `pnyx run`.
+"""`make demo`: the whole marketplace on this machine, and three tasks bought through `pnyx run`.
 
 A devnet starts (anvil, the deployed protocol, the market, the result store, a scheduler and three
 workers, each its own process); example apps, a dataset and their orders are published. Then, as a
@@ -7,7 +7,10 @@ user would, `pnyx run` buys:
 1. the WASM word-count app at trust 8 — three agreeing fresh workers, each running it in the
    wasmtime sandbox, commit their result; one reveal proves all three; the scheduler finalizes;
 2. the native Python statistics app on the example dataset at trust 1 — one worker contributes and
-   finalizes in one transaction.
+   finalizes in one transaction;
+3. the same app as a TEE task on an encrypted dataset: a (SIMULATED) enclave on a TEE-capable
+   worker attests to the SMS, receives the dataset key, runs the app, seals the result for the
+   requester and signs it; one `contributeAndFinalize`; the requester decrypts the result.
 
 Each result is downloaded from the result store, checked against the chain and printed, then the
 escrow balance of every party: what the requester paid is exactly what the app developer, the
@@ -63,7 +66,7 @@ def run_demo(console: Console | None = None, *, workers: int = 3) -> DemoOutcome
         with start_marketplace(home, workers=workers) as market:
             info = market.info()
             (home / "devnet.json").write_text(json.dumps(info, indent=2))
-            for key in ("chain", "market_url", "results_url", "scheduler_url", "logs"):
+            for key in ("chain", "market_url", "results_url", "scheduler_url", "sms_url", "logs"):
                 console.print(f"  {key:<14} {info[key]}")
             before = _balances(market)
             tasks = [
@@ -90,6 +93,20 @@ def run_demo(console: Console | None = None, *, workers: int = 3) -> DemoOutcome
                         "--args",
                         STATS_ARGS,
                     ],
+                ),  # fmt: skip
+                _run(
+                    console,
+                    market,
+                    "confidential statistics (TEE, simulated enclave, encrypted data and result)",
+                    [
+                        str(market.assets["tee_app"]),
+                        "--dataset",
+                        str(market.assets["confidential_dataset"]),
+                        "--tag",
+                        "tee",
+                        "--decrypt",
+                    ],
+                    decrypt=True,
                 ),  # fmt: skip
             ]
             changes = {
@@ -127,7 +144,9 @@ def _balance_table(changes: dict[str, tuple[int, int]]) -> Table:
     return table
 
 
-def _run(console: Console, market: Marketplace, name: str, args: list[str]) -> DemoTask:
+def _run(
+    console: Console, market: Marketplace, name: str, args: list[str], *, decrypt: bool = False
+) -> DemoTask:
     console.rule(f"pnyx run — {name}")
     env = {
         **os.environ,
@@ -146,7 +165,7 @@ def _run(console: Console, market: Marketplace, name: str, args: list[str]) -> D
     if process.returncode != 0:
         console.print(f"[red]{process.stderr.strip()}[/red]")
         return DemoTask(name, "", "ERROR", process.stderr.strip())
-    summary = _json_summary(env, process.stdout)
+    summary = _json_summary(env, process.stdout, decrypt=decrypt)
     return DemoTask(
         name,
         str(summary.get("task_id", "")),
@@ -155,7 +174,7 @@ def _run(console: Console, market: Marketplace, name: str, args: list[str]) -> D
     )
 
 
-def _json_summary(env: dict[str, str], stdout: str) -> dict[str, object]:
+def _json_summary(env: dict[str, str], stdout: str, *, decrypt: bool) -> dict[str, object]:
     """The task id and result, read back with `pnyx --json result get` from the printed task id."""
     task_id = next(
         (line.split()[1] for line in stdout.splitlines() if line.startswith("task ")), ""
@@ -173,6 +192,7 @@ def _json_summary(env: dict[str, str], stdout: str) -> dict[str, object]:
             task_id,
             "--output",
             str(Path(env["PNYX_HOME"]) / "results-check" / task_id),
+            *(["--decrypt"] if decrypt else []),
         ],  # fmt: skip
         env=env,
         capture_output=True,

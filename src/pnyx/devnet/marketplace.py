@@ -1,6 +1,12 @@
 """The whole local marketplace: the chain (see `network`), example assets and their orders, and
-the services as separate processes — market, result store, one workerpool's scheduler and its
-workers — talking over HTTP and the chain, exactly as they would on many machines."""
+the services as separate processes — market, result store, SMS, one workerpool's scheduler and
+its workers — talking over HTTP and the chain, exactly as they would on many machines.
+
+TEE: a simulated attestation service certifies the platform of the last `tee_workers` workers
+(SIMULATED enclaves, see docs/tee.md); the SMS trusts that service. A TEE app (the statistics app,
+registered with its enclave measurement), a dataset encrypted at start-up (its key pushed to the
+SMS by its owner) and TEE orders are published, and the requester's result-encryption key is
+generated and pushed, so `pnyx run STATS_TEE --dataset CONFIDENTIAL --tag tee --decrypt` works."""
 
 from __future__ import annotations
 
@@ -14,19 +20,34 @@ from eth_account.signers.local import LocalAccount
 
 from pnyx.chain.node import free_port
 from pnyx.clients.market import MarketClient
+from pnyx.clients.sms import SmsClient
 from pnyx.config import REPO_DIR
 from pnyx.devnet.network import Devnet, start_devnet
 from pnyx.devnet.processes import ServiceProcess
+from pnyx.domain.attestation import SimulatedAttestationService, measure
 from pnyx.sdk import Provider, Requester
+from pnyx.sdk.confidential import (
+    EncryptedDataset,
+    encrypt_dataset,
+    push_dataset_secret,
+    push_result_key,
+    result_keygen,
+)
+from pnyx.services.worker.enclave import write_platform
 from pnyx.types import NANO_PER_TOKEN, Address
 
 APPS_DIR = REPO_DIR / "apps"
 WASM_APP = APPS_DIR / "wordcount-wasm" / "wordcount.wasm"
 PYTHON_APP = APPS_DIR / "stats-python" / "app.py"
 DATASET = APPS_DIR / "datasets" / "numbers.csv"
+# Sold only to enclaves: encrypted at start-up, its key released by the SMS to attested enclaves.
+CONFIDENTIAL_DATASET = APPS_DIR / "datasets" / "confidential.csv"
+CONFIDENTIAL_MARKER = b"PNYX-CONFIDENTIAL-7f3a9c"
 APP_PRICE = NANO_PER_TOKEN // 10
 DATASET_PRICE = NANO_PER_TOKEN // 10
 WORKERPOOL_PRICE = 1 * NANO_PER_TOKEN
+# Dearer than standard execution, so a standard request never buys (and is never tagged) TEE.
+WORKERPOOL_TEE_PRICE = 3 * NANO_PER_TOKEN // 2
 ORDER_VOLUME = 10_000
 MAX_TRUST = 64
 # Dev accounts: 0 deploys, 1 app developer, 2 dataset owner, 3 scheduler, 4 requester, 5+ workers.
@@ -43,6 +64,7 @@ class Marketplace:
     assets: dict[str, Address]
     workers: list[ServiceProcess] = field(default_factory=list)
     worker_env: dict[str, str] = field(default_factory=dict)
+    attestation: SimulatedAttestationService = field(default_factory=SimulatedAttestationService)
 
     @property
     def requester(self) -> LocalAccount:
@@ -68,7 +90,7 @@ class Marketplace:
             "logs": str(self.home / "logs"),
         }
 
-    def add_worker(self, *, byzantine: str | None = None) -> ServiceProcess:
+    def add_worker(self, *, byzantine: str | None = None, tee: bool = False) -> ServiceProcess:
         index = FIRST_WORKER_ACCOUNT + len(self.workers)
         key = self.devnet.accounts[index]
         name = f"worker{len(self.workers) + 1}"
@@ -80,6 +102,10 @@ class Marketplace:
         }
         if byzantine:
             env["PNYX_WORKER_BYZANTINE"] = byzantine
+        if tee:  # SIMULATED platform, certified by this devnet's simulated attestation service
+            platform = self.home / "tee" / f"platform-{name}.json"
+            write_platform(platform, self.attestation, f"devnet-{name}")
+            env["PNYX_WORKER_TEE_PLATFORM"] = str(platform)
         worker = ServiceProcess(
             name, "pnyx.services.worker", env, self.home / "logs" / f"{name}.log"
         ).start()
@@ -121,6 +147,7 @@ def start_marketplace(
     block_time_s: float | None = None,
     heartbeat_s: float = 2.0,
     byzantine_workers: int = 0,
+    tee_workers: int = 1,
     port: int | None = None,
 ) -> Marketplace:
     """Starts everything; the caller stops it (`with start_marketplace(...) as market:`)."""
@@ -135,16 +162,29 @@ def start_marketplace(
     market = Marketplace(devnet=devnet, home=home, services=services, urls={}, assets={})
     try:
         _fund(devnet)
-        ports = {name: free_port() for name in ("market", "results", "scheduler")}
+        ports = {name: free_port() for name in ("market", "results", "scheduler", "sms")}
         urls = {name: f"http://127.0.0.1:{p}" for name, p in ports.items()}
         market.urls = urls
-        market.assets = _register_assets(devnet, urls["scheduler"])
+        encrypted = encrypt_dataset(CONFIDENTIAL_DATASET, home / "tee" / "confidential.csv.enc")
+        market.assets = _register_assets(devnet, urls["scheduler"], encrypted)
         common = {
             "PNYX_HOME": str(home),
             "PNYX_CHAIN_URL": devnet.node.url,
             "PNYX_CHAIN_DEPLOYMENT": str(home / "deployment.json"),
         }
         logs = home / "logs"
+        services["sms"] = ServiceProcess(
+            "sms",
+            "pnyx.services.sms",
+            {
+                **common,
+                "PNYX_SMS_PORT": str(ports["sms"]),
+                "PNYX_SMS_DIR": str(home / "sms"),
+                "PNYX_SMS_TRUSTED_ISSUERS": "0x" + market.attestation.public_key.hex(),
+            },
+            logs / "sms.log",
+            f"{urls['sms']}/v1/health",
+        ).start()
         services["results"] = ServiceProcess(
             "results",
             "pnyx.services.results",
@@ -152,6 +192,7 @@ def start_marketplace(
                 **common,
                 "PNYX_RESULTS_PORT": str(ports["results"]),
                 "PNYX_RESULTS_DIR": str(home / "results"),
+                "PNYX_RESULTS_SMS_URL": urls["sms"],
             },
             logs / "results.log",
             f"{urls['results']}/v1/health",
@@ -178,6 +219,7 @@ def start_marketplace(
                 "PNYX_SCHEDULER_RESULT_STORE_URL": urls["results"],
                 "PNYX_SCHEDULER_DIR": str(home / "scheduler"),
                 "PNYX_SCHEDULER_HEARTBEAT_S": str(heartbeat_s),
+                "PNYX_SCHEDULER_SMS_URL": urls["sms"],
             },
             logs / "scheduler.log",
             f"{urls['scheduler']}/v1/health",
@@ -190,8 +232,12 @@ def start_marketplace(
             "PNYX_WORKER_POLL_INTERVAL_S": "0.2",
         }
         for i in range(workers):
-            market.add_worker(byzantine="wrong-result" if i < byzantine_workers else None)
+            market.add_worker(
+                byzantine="wrong-result" if i < byzantine_workers else None,
+                tee=i >= workers - tee_workers,
+            )
         _publish_orders(devnet, market)
+        _share_secrets(devnet, market, encrypted.key)
     except BaseException:
         market.stop()
         raise
@@ -209,7 +255,9 @@ def _fund(devnet: Devnet) -> None:
         Requester(protocol, key).deposit(tokens * NANO_PER_TOKEN)
 
 
-def _register_assets(devnet: Devnet, scheduler_url: str) -> dict[str, Address]:
+def _register_assets(
+    devnet: Devnet, scheduler_url: str, encrypted: EncryptedDataset
+) -> dict[str, Address]:
     protocol = devnet.protocol
     app_dev = Provider(protocol, devnet.accounts[1])
     owner = Provider(protocol, devnet.accounts[2])
@@ -231,6 +279,16 @@ def _register_assets(devnet: Devnet, scheduler_url: str) -> dict[str, Address]:
         ),
         "dataset": owner.register_dataset("numbers", DATASET.as_uri(), _sha256(DATASET)),
         "workerpool": pool.register_workerpool(description),
+        "tee_app": app_dev.register_app(
+            "stats-tee",
+            PYTHON_APP.as_uri(),
+            _sha256(PYTHON_APP),
+            app_type="PYTHON",
+            mrenclave=measure(PYTHON_APP.read_bytes()),
+        ),
+        "confidential_dataset": owner.register_dataset(
+            "confidential", encrypted.path.as_uri(), encrypted.checksum
+        ),
     }
 
 
@@ -253,8 +311,42 @@ def _publish_orders(devnet: Devnet, market: Marketplace) -> None:
                 category=category,
             )
             client.publish(order)
+            tee_order = pool.workerpool_order(
+                assets["workerpool"],
+                WORKERPOOL_TEE_PRICE,
+                volume=ORDER_VOLUME // 10,
+                trust=MAX_TRUST,
+                category=category,
+                tags=("tee",),
+            )
+            client.publish(tee_order)
+        client.publish(
+            app_dev.app_order(assets["tee_app"], APP_PRICE, volume=ORDER_VOLUME, tags=("tee",))
+        )
+        client.publish(
+            owner.dataset_order(
+                assets["confidential_dataset"],
+                DATASET_PRICE,
+                volume=ORDER_VOLUME,
+                tags=("tee",),
+                app_restrict=assets["tee_app"],  # the owner's policy: only this measured app
+            )
+        )
     finally:
         client.close()
+
+
+def _share_secrets(devnet: Devnet, market: Marketplace, dataset_key: bytes) -> None:
+    """The dataset owner pushes the confidential dataset's key; the requester makes and pushes
+    its result-encryption key (kept in PNYX_HOME, where `pnyx result get --decrypt` finds it)."""
+    sms = SmsClient(market.urls["sms"])
+    try:
+        dataset = market.assets["confidential_dataset"]
+        push_dataset_secret(sms, devnet.accounts[2], dataset, dataset_key)
+        _, public = result_keygen(market.home, market.requester.address, force=True)
+        push_result_key(sms, market.requester, public, replace=True)
+    finally:
+        sms.close()
 
 
 def _sha256(path: Path) -> str:

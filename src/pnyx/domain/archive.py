@@ -23,6 +23,12 @@ ERROR_FILE = "error.txt"
 OUTPUT_ROOT = "/iexec_out"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
+# A TEE task's encrypted result: the archive holds computed.json (whose deterministic-output-path
+# is /iexec_out/result.zip.enc) and this one file, the zip of the app's output sealed
+# (crypto.seal) to the beneficiary's X25519 public key under this context label, so only the
+# beneficiary's private key opens it.
+ENCRYPTED_RESULT_NAME = "result.zip.enc"
+RESULT_SEAL_CONTEXT = "pnyx-result"
 
 
 class ArchiveError(PnyxInputError):

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 
 from pnyx.api.schemas.scheduler import TaskRead
+from pnyx.chain.agreement import agreed_result_hash
 from pnyx.chain.protocol import MatchedDeal, Protocol
 from pnyx.clients._http import download
 from pnyx.clients.market import MarketClient
 from pnyx.clients.scheduler import SchedulerClient
-from pnyx.domain._hex import to_hex32
 from pnyx.domain.archive import read_archive, result_digest
 from pnyx.domain.orders import AppOrder, DatasetOrder, WorkerpoolOrder
 from pnyx.domain.tags import tag_from_names, tag_to_int
@@ -31,7 +31,7 @@ from pnyx.domain.task import result_hash
 from pnyx.domain.views import TaskStatus, TaskView
 from pnyx.errors import NotFoundError, PnyxError, PnyxInputError
 from pnyx.sdk.requester import Requester
-from pnyx.types import ZERO_ADDRESS, ZERO_BYTES32, Address
+from pnyx.types import ZERO_ADDRESS, Address
 
 
 class ResultVerificationError(PnyxError):
@@ -195,10 +195,7 @@ def fetch_result(protocol: Protocol, task_id: str, *, from_block: int = 0) -> Ta
     archive = download(link)
     files = read_archive(archive)
     digest = result_digest(files)
-    consensus = view.consensus_value
-    if consensus == ZERO_BYTES32:
-        events = protocol.task_events(task_id, "TaskConsensus", from_block=from_block)
-        consensus = to_hex32(bytes(events[-1]["consensus"])) if events else ZERO_BYTES32
+    consensus = agreed_result_hash(protocol, task_id, view, from_block=from_block)
     if result_hash(task_id, digest) != consensus:
         raise ResultVerificationError(
             f"the archive at {link} is not the result the chain agreed on for {task_id}"

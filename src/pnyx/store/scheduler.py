@@ -55,6 +55,8 @@ class TaskRow(SchedulerBase):
     uploader: Mapped[str | None] = mapped_column(String(42), nullable=True)
     result_link: Mapped[str | None] = mapped_column(Text, nullable=True)
     callback_data: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # TEE tasks: the SMS's per-task key address that authorizations name and results are signed by
+    enclave_challenge: Mapped[str | None] = mapped_column(String(42), nullable=True)
     pending_tx: Mapped[str | None] = mapped_column(String(66), nullable=True)
     pending_action: Mapped[str | None] = mapped_column(String(32), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

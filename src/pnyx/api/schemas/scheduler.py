@@ -49,6 +49,9 @@ class WorkerConfig(BaseModel):
     scheduler: str
     chain_id: int
     result_store_url: str
+    sms_url: str | None = Field(
+        default=None, description="the SMS TEE workers open enclave sessions with"
+    )
     heartbeat_s: float
     poll_interval_s: float
 

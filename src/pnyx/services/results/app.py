@@ -11,6 +11,7 @@ from pnyx.api.app import create_app
 from pnyx.chain.client import ChainClient
 from pnyx.chain.deploy import Deployment
 from pnyx.chain.protocol import Protocol
+from pnyx.clients.sms import SmsClient
 from pnyx.services.results.config import ResultsSettings
 from pnyx.services.results.router import router
 from pnyx.services.results.service import ResultStore
@@ -31,6 +32,7 @@ def create_results_app(settings: ResultsSettings) -> FastAPI:
             storage_dir=settings.storage_dir,
             public_url=settings.public_url,
             max_upload_bytes=settings.max_upload_bytes,
+            sms=SmsClient(settings.sms_url) if settings.sms_url else None,
         )
         yield
         database.dispose()

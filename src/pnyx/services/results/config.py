@@ -15,6 +15,8 @@ class ResultsSettings:
     storage_dir: Path
     database_url: str
     public_url: str
+    # The SMS that knows TEE tasks' enclave challenges; without one, TEE results are refused.
+    sms_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8702
     max_upload_bytes: int = 64 * 1024 * 1024
@@ -30,6 +32,7 @@ class ResultsSettings:
             storage_dir=root / "archives",
             database_url=setting("results", "database_url") or f"sqlite:///{root / 'results.db'}",
             public_url=setting("results", "public_url") or f"http://{host}:{port}",
+            sms_url=setting("results", "sms_url") or None,
             host=host,
             port=port,
         )

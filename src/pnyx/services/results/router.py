@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
-from pnyx.api.schemas.results import ResultRead
+from pnyx.api.schemas.results import ENCLAVE_SIGNATURE_HEADER, WORKER_HEADER, ResultRead
+from pnyx.api.schemas.scheduler import HEX_ADDRESS, HEX_BYTES
 from pnyx.errors import PayloadTooLargeError
 from pnyx.services.results.service import ResultStore
 
@@ -31,6 +32,7 @@ def _read(store_: ResultStore, task_id: str) -> ResultRead:
         size=row.size,
         uploaded_at=row.uploaded_at,
         link=store_.link(row.task_id),
+        kind=row.kind,
     )
 
 
@@ -49,10 +51,33 @@ def _read(store_: ResultStore, task_id: str) -> ResultRead:
     },
 )
 async def upload(
-    task_id: TaskIdPath, request: Request, response: Response, store_: Store
+    task_id: TaskIdPath,
+    request: Request,
+    response: Response,
+    store_: Store,
+    worker: Annotated[
+        str | None,
+        Header(
+            alias=WORKER_HEADER,
+            description="TEE results: the worker whose contribution the archive is",
+            pattern=HEX_ADDRESS,
+        ),
+    ] = None,
+    enclave_signature: Annotated[
+        str | None,
+        Header(
+            alias=ENCLAVE_SIGNATURE_HEADER,
+            description="TEE results: the task's enclave key's signature of "
+            "keccak256(resultHash ‖ resultSeal)",
+            pattern=HEX_BYTES,
+            max_length=200,
+        ),
+    ] = None,
 ) -> ResultRead:
     body = await _bounded_body(request, store_.max_upload_bytes)
-    _, created = store_.upload(task_id=task_id, archive=body)
+    _, created = store_.upload(
+        task_id=task_id, archive=body, worker=worker, enclave_signature=enclave_signature
+    )
     if not created:
         response.status_code = 200
     return _read(store_, task_id)

@@ -13,6 +13,7 @@ from pnyx.chain.deploy import Deployment
 from pnyx.chain.protocol import Protocol
 from pnyx.chain.signing import account_from_key
 from pnyx.clients.results import ResultStoreClient
+from pnyx.clients.sms import SmsClient
 from pnyx.domain._hex import to_address
 from pnyx.errors import ConfigError
 from pnyx.services.scheduler.config import SchedulerSettings
@@ -37,6 +38,7 @@ def build_service(settings: SchedulerSettings) -> SchedulerService:
         protocol=protocol,
         account=account,
         results=ResultStoreClient(settings.result_store_url),
+        sms=SmsClient(settings.sms_url) if settings.sms_url else None,
     )
 
 

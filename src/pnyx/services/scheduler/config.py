@@ -24,6 +24,8 @@ class SchedulerSettings:
     heartbeat_s: float = 2.0
     lost_after_s: float = 3.0
     start_block: int = 0
+    # The SMS that holds TEE tasks' enclave challenges; without one, TEE deals are not run.
+    sms_url: str | None = None
 
     @classmethod
     def from_env(cls) -> SchedulerSettings:
@@ -50,4 +52,5 @@ class SchedulerSettings:
             heartbeat_s=heartbeat,
             lost_after_s=float(setting("scheduler", "lost_after_s") or heartbeat * 1.5),
             start_block=int(setting("scheduler", "start_block") or 0),
+            sms_url=setting("scheduler", "sms_url") or None,
         )

@@ -7,6 +7,7 @@ the engine loop never act on a stale view, and a restarted scheduler continues f
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
@@ -34,11 +35,18 @@ from pnyx.api.schemas.scheduler import (
 from pnyx.chain.protocol import Protocol
 from pnyx.chain.signing import recover_eip191, sign_authorization
 from pnyx.clients.results import ResultStoreClient
+from pnyx.clients.sms import SmsClient
 from pnyx.domain._hex import keccak, to_address, to_hex32
 from pnyx.domain.consensus import worker_weight
 from pnyx.domain.deal import Deal
 from pnyx.domain.views import ContributionStatus, TaskStatus
-from pnyx.errors import AuthenticationError, ConflictError, NotFoundError, PnyxInputError
+from pnyx.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PnyxError,
+    PnyxInputError,
+)
 from pnyx.services.scheduler.assignment import is_least_loaded, needs_more
 from pnyx.services.scheduler.config import SchedulerSettings
 from pnyx.services.scheduler.workflow import (
@@ -60,6 +68,7 @@ from pnyx.store.scheduler import (
 )
 from pnyx.types import ZERO_ADDRESS
 
+log = logging.getLogger("pnyx.scheduler")
 R = ReplicateState
 T = TaskState
 # A worker is not sent to a task whose contribution deadline is this close.
@@ -78,6 +87,7 @@ class SchedulerService:
     protocol: Protocol
     account: LocalAccount
     results: ResultStoreClient
+    sms: SmsClient | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     chain_now: int = 0
     block_number: int = -1
@@ -135,6 +145,7 @@ class SchedulerService:
             scheduler=self.account.address,
             chain_id=self.protocol.client.chain_id,
             result_store_url=self.settings.result_store_url,
+            sms_url=self.settings.sms_url,
             heartbeat_s=self.settings.heartbeat_s,
             poll_interval_s=self.settings.poll_interval_s,
         )
@@ -186,7 +197,7 @@ class SchedulerService:
                 deal = self.deal(task.deal_id)
                 if self.chain_now + DEADLINE_MARGIN_S >= deal.contribution_deadline:
                     continue
-                if deal.is_tee and not me.tee:
+                if deal.is_tee and (not me.tee or not self._enclave_challenge(task)):
                     continue
                 replicates = by_task.get(task.task_id, [])
                 if any(r.worker == worker for r in replicates) or not needs_more(
@@ -206,9 +217,8 @@ class SchedulerService:
         weight: int,
     ) -> Assignment:
         # Signed once per (worker, task): a restart or a retry gets the stored signature back.
-        authorization = (
-            "0x" + sign_authorization(self.account, worker, task.task_id, ZERO_ADDRESS).hex()
-        )
+        enclave = task.enclave_challenge or ZERO_ADDRESS
+        authorization = "0x" + sign_authorization(self.account, worker, task.task_id, enclave).hex()
         self.signatures += 1
         fast_path = deal.trust == 1 and not replicates
         replicate = ReplicateRow(
@@ -498,11 +508,22 @@ class SchedulerService:
             if dataset
             else None,
             authorization=replicate.authorization,
-            enclave_challenge=ZERO_ADDRESS,
+            enclave_challenge=task.enclave_challenge or ZERO_ADDRESS,
             fast_path=replicate.fast_path,
             result_link=self.result_link(task.task_id),
             max_execution_s=deal.time_ref,
         )
+
+    def _enclave_challenge(self, task: TaskRow) -> str | None:
+        """A TEE task's enclave challenge, asked of the SMS once (it is created there for the
+        initialized task, and the SMS answers the same address again if asked twice). None while
+        the SMS is unset or unreachable: the task waits rather than run without one."""
+        if task.enclave_challenge is None and self.sms is not None:
+            try:
+                task.enclave_challenge = self.sms.create_challenge(task.task_id, self.account)
+            except PnyxError as exc:
+                log.warning("task %s: no enclave challenge yet: %s", task.task_id, exc)
+        return task.enclave_challenge
 
     def _asset(self, kind: str, address: str) -> dict[str, Any]:
         key = f"{kind}:{address}"

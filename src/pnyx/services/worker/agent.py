@@ -23,12 +23,14 @@ from pnyx.chain.protocol import Protocol
 from pnyx.chain.signing import account_from_key, sign_eip191
 from pnyx.clients.results import ResultStoreClient
 from pnyx.clients.scheduler import SchedulerClient
+from pnyx.clients.sms import SmsClient
 from pnyx.domain._hex import keccak, to_bytes
 from pnyx.domain.deal import Deal
 from pnyx.domain.views import ContributionStatus, TaskStatus
 from pnyx.errors import PnyxError, ServiceError
 from pnyx.sdk import Worker
 from pnyx.services.worker.config import WorkerSettings
+from pnyx.services.worker.enclave import Enclave, SimulatedEnclave, load_platform
 from pnyx.services.worker.executor import Execution, execute
 
 log = logging.getLogger("pnyx.worker")
@@ -68,6 +70,7 @@ class WorkerAgent:
         self.chain_worker = Worker(self.protocol, self.account)
         self.scheduler = SchedulerClient(settings.scheduler_url)
         self.results: ResultStoreClient | None = None
+        self.enclave: Enclave | None = None
         self.heartbeat_s = 2.0
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
@@ -122,6 +125,10 @@ class WorkerAgent:
         )
         self.heartbeat_s = config.heartbeat_s
         self.results = ResultStoreClient(config.result_store_url)
+        if self.settings.tee_platform is not None and config.sms_url:
+            # The SMS is the pool's: the scheduler says which one its enclave challenges come from.
+            platform = load_platform(self.settings.tee_platform)
+            self.enclave = SimulatedEnclave(platform, SmsClient(config.sms_url))
         log.info(
             "%s (%s) logged in to %s", self.settings.name, address, self.settings.scheduler_url
         )
@@ -161,7 +168,11 @@ class WorkerAgent:
                 if not resumed:
                     self._report(task_id, "RUNNING")
                 job.execution = execute(
-                    job.assignment, self.settings.work_dir, byzantine=self.settings.byzantine
+                    job.assignment,
+                    self.settings.work_dir,
+                    byzantine=self.settings.byzantine,
+                    enclave=self.enclave,
+                    worker=self.account.address,
                 )
                 self._save(job)
                 action = None
@@ -199,7 +210,12 @@ class WorkerAgent:
                 if status != TaskStatus.ACTIVE:
                     return None  # consensus reached without us: the scheduler will say abort
                 self.chain_worker.contribute(
-                    task_id, deal, execution.digest, to_bytes(assignment.authorization)
+                    task_id,
+                    deal,
+                    execution.digest,
+                    to_bytes(assignment.authorization),
+                    enclave_challenge=execution.enclave_challenge,
+                    enclave_sign=to_bytes(execution.enclave_sign),
                 )
             return self._report(task_id, "CONTRIBUTED")
         if action == "PLEASE_CONTRIBUTE_AND_FINALIZE":
@@ -211,6 +227,8 @@ class WorkerAgent:
                     assignment.result_link.encode(),
                     to_bytes(assignment.authorization),
                     results_callback=execution.callback_data,
+                    enclave_challenge=execution.enclave_challenge,
+                    enclave_sign=to_bytes(execution.enclave_sign),
                 )
             self._upload(task_id, execution)
             return self._report(task_id, "COMPLETED")
@@ -257,7 +275,12 @@ class WorkerAgent:
         assert self.results is not None
         for attempt in range(5):
             try:
-                self.results.upload(task_id, execution.archive)
+                self.results.upload(
+                    task_id,
+                    execution.archive,
+                    worker=self.account.address,
+                    enclave_sign=execution.enclave_sign,
+                )
                 return
             except PnyxError:
                 if attempt == 4:

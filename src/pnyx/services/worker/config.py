@@ -18,10 +18,16 @@ class WorkerSettings:
     work_dir: Path
     name: str = "worker"
     max_tasks: int = 1
-    tee: bool = False
+    # A TEE-capable worker has a (simulated) platform: its certified quoting key, as a JSON file
+    # written by `pnyx.services.worker.enclave.write_platform` (the devnet makes them).
+    tee_platform: Path | None = None
     poll_interval_s: float = 0.25
     # Test-only misbehaviour, to show what the protocol does to a byzantine worker: "wrong-result".
     byzantine: str | None = None
+
+    @property
+    def tee(self) -> bool:
+        return self.tee_platform is not None
 
     @classmethod
     def from_env(cls) -> WorkerSettings:
@@ -40,7 +46,9 @@ class WorkerSettings:
             work_dir=Path(setting("worker", "dir") or home_dir() / "workers" / name),
             name=name,
             max_tasks=int(setting("worker", "max_tasks") or 1),
-            tee=(setting("worker", "tee") or "").lower() in ("1", "true", "yes"),
+            tee_platform=Path(platform)
+            if (platform := setting("worker", "tee_platform"))
+            else None,
             poll_interval_s=float(setting("worker", "poll_interval_s") or 0.25),
             byzantine=setting("worker", "byzantine") or None,
         )
