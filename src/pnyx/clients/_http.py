@@ -99,5 +99,8 @@ def download(url: str, *, timeout_s: float = 60.0, max_bytes: int = 512 * 1024 *
                     raise ServiceError(f"{url} is larger than {max_bytes} bytes")
                 chunks.append(chunk)
             return b"".join(chunks)
+    except httpx.HTTPStatusError as exc:
+        error = ServiceNotFoundError if exc.response.status_code == 404 else ServiceError
+        raise error(f"cannot download {url}: {exc}", status=exc.response.status_code) from exc
     except httpx.HTTPError as exc:
         raise ServiceError(f"cannot download {url}: {exc}") from exc

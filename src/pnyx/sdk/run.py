@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 from pnyx.api.schemas.scheduler import TaskRead
 from pnyx.chain.agreement import agreed_result_hash
 from pnyx.chain.protocol import MatchedDeal, Protocol
-from pnyx.clients._http import download
+from pnyx.clients._http import ServiceNotFoundError, download
 from pnyx.clients.market import MarketClient
 from pnyx.clients.scheduler import SchedulerClient
 from pnyx.domain.archive import read_archive, result_digest
@@ -74,6 +74,8 @@ class Progress:
 
 # How long `follow` waits, once the chain has decided, for the scheduler's view to catch up.
 SCHEDULER_SETTLE_S = 3.0
+# The result store may receive a one-transaction result a moment after the chain completes it.
+UPLOAD_GRACE_S = 10.0
 FINAL_SCHEDULER_STATES = frozenset({"COMPLETED", "FAILED", "—"})
 
 
@@ -192,7 +194,7 @@ def fetch_result(protocol: Protocol, task_id: str, *, from_block: int = 0) -> Ta
     if not finalized:
         raise NotFoundError(f"no TaskFinalized event for {task_id}")
     link = bytes(finalized[-1]["results"]).decode()
-    archive = download(link)
+    archive = _download_when_uploaded(link)
     files = read_archive(archive)
     digest = result_digest(files)
     consensus = agreed_result_hash(protocol, task_id, view, from_block=from_block)
@@ -201,6 +203,20 @@ def fetch_result(protocol: Protocol, task_id: str, *, from_block: int = 0) -> Ta
             f"the archive at {link} is not the result the chain agreed on for {task_id}"
         )
     return TaskResult(task_id=task_id, status=view.status, files=files, link=link, digest=digest)
+
+
+def _download_when_uploaded(link: str) -> bytes:
+    """The archive behind a finalized task's link. On the one-transaction path the worker uploads
+    right after its transaction is mined, so a requester as quick as the chain can be a moment
+    early: a 404 is retried for UPLOAD_GRACE_S."""
+    deadline = time.monotonic() + UPLOAD_GRACE_S
+    while True:
+        try:
+            return download(link)
+        except ServiceNotFoundError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _scheduler_view(scheduler: SchedulerClient | None, task_id: str) -> TaskRead | None:
