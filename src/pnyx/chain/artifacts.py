@@ -18,6 +18,9 @@ PRODUCT_CONTRACTS = (
     "WorkerpoolRegistry",
     "PnyxHubExtension",
     "PnyxHub",
+    # oracles
+    "Aggregator",
+    "OffchainReporting",
 )
 
 

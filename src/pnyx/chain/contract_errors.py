@@ -8,6 +8,48 @@ from __future__ import annotations
 from pnyx.errors import ContractRevert
 
 
+class AggregatorDuplicateSubmission(ContractRevert):
+    """Reverted with `AggregatorDuplicateSubmission(address,uint32)`."""
+
+    error_name = "AggregatorDuplicateSubmission"
+
+
+class AggregatorInsufficientFunds(ContractRevert):
+    """Reverted with `AggregatorInsufficientFunds(uint256,uint256)`."""
+
+    error_name = "AggregatorInsufficientFunds"
+
+
+class AggregatorInsufficientStake(ContractRevert):
+    """Reverted with `AggregatorInsufficientStake(address,uint256,uint256)`."""
+
+    error_name = "AggregatorInsufficientStake"
+
+
+class AggregatorNotNode(ContractRevert):
+    """Reverted with `AggregatorNotNode(address)`."""
+
+    error_name = "AggregatorNotNode"
+
+
+class AggregatorRoundOpen(ContractRevert):
+    """Reverted with `AggregatorRoundOpen(uint32)`."""
+
+    error_name = "AggregatorRoundOpen"
+
+
+class AggregatorStakeLocked(ContractRevert):
+    """Reverted with `AggregatorStakeLocked(address)`."""
+
+    error_name = "AggregatorStakeLocked"
+
+
+class AggregatorWrongRound(ContractRevert):
+    """Reverted with `AggregatorWrongRound(uint32,uint32)`."""
+
+    error_name = "AggregatorWrongRound"
+
+
 class ECDSAInvalidSignature(ContractRevert):
     """Reverted with `ECDSAInvalidSignature()`."""
 
@@ -368,6 +410,66 @@ class MarketWorkerpoolRequesterRestricted(ContractRevert):
     error_name = "MarketWorkerpoolRequesterRestricted"
 
 
+class OracleBadFeedConfig(ContractRevert):
+    """Reverted with `OracleBadFeedConfig()`."""
+
+    error_name = "OracleBadFeedConfig"
+
+
+class OracleBadNode(ContractRevert):
+    """Reverted with `OracleBadNode(address)`."""
+
+    error_name = "OracleBadNode"
+
+
+class OracleBadNodeCount(ContractRevert):
+    """Reverted with `OracleBadNodeCount(uint256)`."""
+
+    error_name = "OracleBadNodeCount"
+
+
+class OracleBadQuorum(ContractRevert):
+    """Reverted with `OracleBadQuorum(uint256,uint256,uint256)`."""
+
+    error_name = "OracleBadQuorum"
+
+
+class OracleBadSignature(ContractRevert):
+    """Reverted with `OracleBadSignature(uint256)`."""
+
+    error_name = "OracleBadSignature"
+
+
+class OracleDuplicateSigner(ContractRevert):
+    """Reverted with `OracleDuplicateSigner(address)`."""
+
+    error_name = "OracleDuplicateSigner"
+
+
+class OracleTooFewSignatures(ContractRevert):
+    """Reverted with `OracleTooFewSignatures(uint256,uint256)`."""
+
+    error_name = "OracleTooFewSignatures"
+
+
+class OracleUnknownNode(ContractRevert):
+    """Reverted with `OracleUnknownNode(uint256)`."""
+
+    error_name = "OracleUnknownNode"
+
+
+class OracleValueOutOfBounds(ContractRevert):
+    """Reverted with `OracleValueOutOfBounds(int256,int256,int256)`."""
+
+    error_name = "OracleValueOutOfBounds"
+
+
+class OracleWrongConfigDigest(ContractRevert):
+    """Reverted with `OracleWrongConfigDigest(bytes32,bytes32)`."""
+
+    error_name = "OracleWrongConfigDigest"
+
+
 class OwnableInvalidOwner(ContractRevert):
     """Reverted with `OwnableInvalidOwner(address)`."""
 
@@ -578,6 +680,36 @@ class RegistryUnknownAsset(ContractRevert):
     error_name = "RegistryUnknownAsset"
 
 
+class ReportBadObservations(ContractRevert):
+    """Reverted with `ReportBadObservations(uint256,uint256,uint256)`."""
+
+    error_name = "ReportBadObservations"
+
+
+class ReportNotPayee(ContractRevert):
+    """Reverted with `ReportNotPayee(address)`."""
+
+    error_name = "ReportNotPayee"
+
+
+class ReportNotSorted(ContractRevert):
+    """Reverted with `ReportNotSorted(uint256)`."""
+
+    error_name = "ReportNotSorted"
+
+
+class ReportNotTransmitter(ContractRevert):
+    """Reverted with `ReportNotTransmitter(address)`."""
+
+    error_name = "ReportNotTransmitter"
+
+
+class ReportStale(ContractRevert):
+    """Reverted with `ReportStale(uint32,uint32)`."""
+
+    error_name = "ReportStale"
+
+
 class SafeCastOverflowedUintDowncast(ContractRevert):
     """Reverted with `SafeCastOverflowedUintDowncast(uint8,uint256)`."""
 
@@ -597,6 +729,13 @@ class StringTooLong(ContractRevert):
 
 
 BY_NAME: dict[str, type[ContractRevert]] = {
+    "AggregatorDuplicateSubmission": AggregatorDuplicateSubmission,
+    "AggregatorInsufficientFunds": AggregatorInsufficientFunds,
+    "AggregatorInsufficientStake": AggregatorInsufficientStake,
+    "AggregatorNotNode": AggregatorNotNode,
+    "AggregatorRoundOpen": AggregatorRoundOpen,
+    "AggregatorStakeLocked": AggregatorStakeLocked,
+    "AggregatorWrongRound": AggregatorWrongRound,
     "ECDSAInvalidSignature": ECDSAInvalidSignature,
     "ECDSAInvalidSignatureLength": ECDSAInvalidSignatureLength,
     "ECDSAInvalidSignatureS": ECDSAInvalidSignatureS,
@@ -657,6 +796,16 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "MarketWorkerpoolNotRegistered": MarketWorkerpoolNotRegistered,
     "MarketWorkerpoolPriceTooHigh": MarketWorkerpoolPriceTooHigh,
     "MarketWorkerpoolRequesterRestricted": MarketWorkerpoolRequesterRestricted,
+    "OracleBadFeedConfig": OracleBadFeedConfig,
+    "OracleBadNode": OracleBadNode,
+    "OracleBadNodeCount": OracleBadNodeCount,
+    "OracleBadQuorum": OracleBadQuorum,
+    "OracleBadSignature": OracleBadSignature,
+    "OracleDuplicateSigner": OracleDuplicateSigner,
+    "OracleTooFewSignatures": OracleTooFewSignatures,
+    "OracleUnknownNode": OracleUnknownNode,
+    "OracleValueOutOfBounds": OracleValueOutOfBounds,
+    "OracleWrongConfigDigest": OracleWrongConfigDigest,
     "OwnableInvalidOwner": OwnableInvalidOwner,
     "OwnableUnauthorizedAccount": OwnableUnauthorizedAccount,
     "PocoAlreadyContributed": PocoAlreadyContributed,
@@ -692,6 +841,11 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "RegistryNotBinder": RegistryNotBinder,
     "RegistryNotBound": RegistryNotBound,
     "RegistryUnknownAsset": RegistryUnknownAsset,
+    "ReportBadObservations": ReportBadObservations,
+    "ReportNotPayee": ReportNotPayee,
+    "ReportNotSorted": ReportNotSorted,
+    "ReportNotTransmitter": ReportNotTransmitter,
+    "ReportStale": ReportStale,
     "SafeCastOverflowedUintDowncast": SafeCastOverflowedUintDowncast,
     "SafeERC20FailedOperation": SafeERC20FailedOperation,
     "StringTooLong": StringTooLong,

@@ -1,0 +1,1 @@
+"""Typed access to the oracle contracts, one module per mechanism (the only web3 user for them)."""
