@@ -295,3 +295,20 @@ def test_a_config_needs_n_above_3f(
         feed.set_config(world.owner, [n.address for n in nodes[:6]], f=2, threshold=3)
     with pytest.raises(errors.OracleBadNode):
         feed.set_config(world.owner, [nodes[0].address] * 4, f=1, threshold=2)
+
+
+def test_a_new_configuration_closes_the_open_round(
+    world: World, aggregator: tuple[AggregatorFeed, list[LocalAccount]]
+) -> None:
+    feed, nodes = aggregator
+    feed.submit(nodes[0], 1, PRICE)
+    feed.set_config(
+        world.owner, [n.address for n in nodes[:3]], f=1, threshold=3, timeout_s=600,
+        min_stake=STAKE, payment=PAYMENT, tolerance_bps=TOLERANCE_BPS, slash_amount=SLASH,
+    )  # fmt: skip
+    with pytest.raises(errors.AggregatorWrongRound):
+        feed.submit(nodes[1], 1, PRICE)  # round 1 was closed by the change
+    _round(feed, nodes[:3], 2, [PRICE, PRICE + 1, PRICE + 2])
+    assert feed.latest().round_id == 2
+    with pytest.raises(errors.AggregatorNotNode):
+        feed.submit(nodes[4], 3, PRICE)  # removed from the configuration

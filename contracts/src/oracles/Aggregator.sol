@@ -175,8 +175,8 @@ contract Aggregator is OracleBase {
         }
         Round memory round = _round;
         // A round in progress is closed: the next submission starts round id + 1 with the new nodes.
-        round.submissions = round.required;
         round.required = threshold;
+        round.submissions = threshold;
         round.timeout = timeout;
         round.minStake = minStake;
         round.payment = payment;
