@@ -21,6 +21,9 @@ PRODUCT_CONTRACTS = (
     # oracles
     "Aggregator",
     "OffchainReporting",
+    "RandomGroupOracle",
+    "AstreaVoting",
+    "PocoOracle",
 )
 
 

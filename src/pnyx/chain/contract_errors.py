@@ -50,6 +50,120 @@ class AggregatorWrongRound(ContractRevert):
     error_name = "AggregatorWrongRound"
 
 
+class AstreaAlreadyCertified(ContractRevert):
+    """Reverted with `AstreaAlreadyCertified(bytes32,address)`."""
+
+    error_name = "AstreaAlreadyCertified"
+
+
+class AstreaAlreadySettled(ContractRevert):
+    """Reverted with `AstreaAlreadySettled(bytes32)`."""
+
+    error_name = "AstreaAlreadySettled"
+
+
+class AstreaBadConfig(ContractRevert):
+    """Reverted with `AstreaBadConfig()`."""
+
+    error_name = "AstreaBadConfig"
+
+
+class AstreaBountyOutOfRange(ContractRevert):
+    """Reverted with `AstreaBountyOutOfRange(uint256,uint256,uint256)`."""
+
+    error_name = "AstreaBountyOutOfRange"
+
+
+class AstreaNoTicket(ContractRevert):
+    """Reverted with `AstreaNoTicket(address)`."""
+
+    error_name = "AstreaNoTicket"
+
+
+class AstreaNotAssigned(ContractRevert):
+    """Reverted with `AstreaNotAssigned(address,bytes32,bytes32)`."""
+
+    error_name = "AstreaNotAssigned"
+
+
+class AstreaNothingOpen(ContractRevert):
+    """Reverted with `AstreaNothingOpen()`."""
+
+    error_name = "AstreaNothingOpen"
+
+
+class AstreaPropositionExists(ContractRevert):
+    """Reverted with `AstreaPropositionExists(bytes32)`."""
+
+    error_name = "AstreaPropositionExists"
+
+
+class AstreaSeedNotReady(ContractRevert):
+    """Reverted with `AstreaSeedNotReady(address,uint256)`."""
+
+    error_name = "AstreaSeedNotReady"
+
+
+class AstreaTicketExpired(ContractRevert):
+    """Reverted with `AstreaTicketExpired(address,uint256)`."""
+
+    error_name = "AstreaTicketExpired"
+
+
+class AstreaTicketHeld(ContractRevert):
+    """Reverted with `AstreaTicketHeld(address,uint256)`."""
+
+    error_name = "AstreaTicketHeld"
+
+
+class AstreaTicketLive(ContractRevert):
+    """Reverted with `AstreaTicketLive(address,uint256)`."""
+
+    error_name = "AstreaTicketLive"
+
+
+class AstreaTooManyCertifiers(ContractRevert):
+    """Reverted with `AstreaTooManyCertifiers(bytes32,uint256)`."""
+
+    error_name = "AstreaTooManyCertifiers"
+
+
+class AstreaTooManyVoters(ContractRevert):
+    """Reverted with `AstreaTooManyVoters()`."""
+
+    error_name = "AstreaTooManyVoters"
+
+
+class AstreaUndecided(ContractRevert):
+    """Reverted with `AstreaUndecided(bytes32)`."""
+
+    error_name = "AstreaUndecided"
+
+
+class AstreaUnknownProposition(ContractRevert):
+    """Reverted with `AstreaUnknownProposition(bytes32)`."""
+
+    error_name = "AstreaUnknownProposition"
+
+
+class AstreaVotingClosed(ContractRevert):
+    """Reverted with `AstreaVotingClosed(bytes32)`."""
+
+    error_name = "AstreaVotingClosed"
+
+
+class AstreaVotingOpen(ContractRevert):
+    """Reverted with `AstreaVotingOpen(bytes32,uint256,uint256,uint256)`."""
+
+    error_name = "AstreaVotingOpen"
+
+
+class AstreaWrongStake(ContractRevert):
+    """Reverted with `AstreaWrongStake(uint256,uint256)`."""
+
+    error_name = "AstreaWrongStake"
+
+
 class ECDSAInvalidSignature(ContractRevert):
     """Reverted with `ECDSAInvalidSignature()`."""
 
@@ -186,6 +300,144 @@ class EscrowZeroAmount(ContractRevert):
     """Reverted with `EscrowZeroAmount()`."""
 
     error_name = "EscrowZeroAmount"
+
+
+class GroupAlreadyDrawn(ContractRevert):
+    """Reverted with `GroupAlreadyDrawn(bytes32)`."""
+
+    error_name = "GroupAlreadyDrawn"
+
+
+class GroupAlreadyRegistered(ContractRevert):
+    """Reverted with `GroupAlreadyRegistered(address)`."""
+
+    error_name = "GroupAlreadyRegistered"
+
+
+class GroupBadSignature(ContractRevert):
+    """Reverted with `GroupBadSignature(uint256)`."""
+
+    error_name = "GroupBadSignature"
+
+
+class GroupBadSize(ContractRevert):
+    """Reverted with `GroupBadSize(uint256,uint256)`."""
+
+    error_name = "GroupBadSize"
+
+
+class GroupBadTimeout(ContractRevert):
+    """Reverted with `GroupBadTimeout()`."""
+
+    error_name = "GroupBadTimeout"
+
+
+class GroupCallbackGasStarved(ContractRevert):
+    """Reverted with `GroupCallbackGasStarved(bytes32)`."""
+
+    error_name = "GroupCallbackGasStarved"
+
+
+class GroupDuplicateRequest(ContractRevert):
+    """Reverted with `GroupDuplicateRequest(bytes32)`."""
+
+    error_name = "GroupDuplicateRequest"
+
+
+class GroupDuplicateSigner(ContractRevert):
+    """Reverted with `GroupDuplicateSigner(address)`."""
+
+    error_name = "GroupDuplicateSigner"
+
+
+class GroupMalformedSignatures(ContractRevert):
+    """Reverted with `GroupMalformedSignatures(uint256)`."""
+
+    error_name = "GroupMalformedSignatures"
+
+
+class GroupNoResult(ContractRevert):
+    """Reverted with `GroupNoResult(bytes32)`."""
+
+    error_name = "GroupNoResult"
+
+
+class GroupNotConsumer(ContractRevert):
+    """Reverted with `GroupNotConsumer(address)`."""
+
+    error_name = "GroupNotConsumer"
+
+
+class GroupNotMember(ContractRevert):
+    """Reverted with `GroupNotMember(uint256)`."""
+
+    error_name = "GroupNotMember"
+
+
+class GroupNotRegistered(ContractRevert):
+    """Reverted with `GroupNotRegistered(address)`."""
+
+    error_name = "GroupNotRegistered"
+
+
+class GroupPoolExhausted(ContractRevert):
+    """Reverted with `GroupPoolExhausted(bytes32)`."""
+
+    error_name = "GroupPoolExhausted"
+
+
+class GroupPoolTooSmall(ContractRevert):
+    """Reverted with `GroupPoolTooSmall(uint256,uint256)`."""
+
+    error_name = "GroupPoolTooSmall"
+
+
+class GroupRequestExpired(ContractRevert):
+    """Reverted with `GroupRequestExpired(bytes32,uint256)`."""
+
+    error_name = "GroupRequestExpired"
+
+
+class GroupRequestNotExpired(ContractRevert):
+    """Reverted with `GroupRequestNotExpired(bytes32,uint256)`."""
+
+    error_name = "GroupRequestNotExpired"
+
+
+class GroupRequestNotPending(ContractRevert):
+    """Reverted with `GroupRequestNotPending(bytes32,uint8)`."""
+
+    error_name = "GroupRequestNotPending"
+
+
+class GroupSeedNotReady(ContractRevert):
+    """Reverted with `GroupSeedNotReady(bytes32,uint256)`."""
+
+    error_name = "GroupSeedNotReady"
+
+
+class GroupSeedUnavailable(ContractRevert):
+    """Reverted with `GroupSeedUnavailable(bytes32,uint256)`."""
+
+    error_name = "GroupSeedUnavailable"
+
+
+class GroupStakeLocked(ContractRevert):
+    """Reverted with `GroupStakeLocked(address,uint256)`."""
+
+    error_name = "GroupStakeLocked"
+
+
+class GroupStillRegistered(ContractRevert):
+    """Reverted with `GroupStillRegistered(address)`."""
+
+    error_name = "GroupStillRegistered"
+
+
+class GroupTooFewSignatures(ContractRevert):
+    """Reverted with `GroupTooFewSignatures(uint256,uint256)`."""
+
+    error_name = "GroupTooFewSignatures"
 
 
 class HubExtensionDirectCall(ContractRevert):
@@ -566,6 +818,102 @@ class PocoNothingToReveal(ContractRevert):
     error_name = "PocoNothingToReveal"
 
 
+class PocoOracleAppNotAllowed(ContractRevert):
+    """Reverted with `PocoOracleAppNotAllowed(address)`."""
+
+    error_name = "PocoOracleAppNotAllowed"
+
+
+class PocoOracleDatasetNotAllowed(ContractRevert):
+    """Reverted with `PocoOracleDatasetNotAllowed(address)`."""
+
+    error_name = "PocoOracleDatasetNotAllowed"
+
+
+class PocoOracleDealNotAccepted(ContractRevert):
+    """Reverted with `PocoOracleDealNotAccepted(bytes32,uint160)`."""
+
+    error_name = "PocoOracleDealNotAccepted"
+
+
+class PocoOracleInvalidKey(ContractRevert):
+    """Reverted with `PocoOracleInvalidKey(bytes32)`."""
+
+    error_name = "PocoOracleInvalidKey"
+
+
+class PocoOracleInvalidPolicy(ContractRevert):
+    """Reverted with `PocoOracleInvalidPolicy()`."""
+
+    error_name = "PocoOracleInvalidPolicy"
+
+
+class PocoOracleMalformedResult(ContractRevert):
+    """Reverted with `PocoOracleMalformedResult(bytes32,uint256)`."""
+
+    error_name = "PocoOracleMalformedResult"
+
+
+class PocoOracleNoValue(ContractRevert):
+    """Reverted with `PocoOracleNoValue(bytes32)`."""
+
+    error_name = "PocoOracleNoValue"
+
+
+class PocoOracleNotHub(ContractRevert):
+    """Reverted with `PocoOracleNotHub(address)`."""
+
+    error_name = "PocoOracleNotHub"
+
+
+class PocoOracleObservedInFuture(ContractRevert):
+    """Reverted with `PocoOracleObservedInFuture(bytes32,uint256,uint256)`."""
+
+    error_name = "PocoOracleObservedInFuture"
+
+
+class PocoOracleStaleResult(ContractRevert):
+    """Reverted with `PocoOracleStaleResult(bytes32,uint256,uint256)`."""
+
+    error_name = "PocoOracleStaleResult"
+
+
+class PocoOracleTagMissing(ContractRevert):
+    """Reverted with `PocoOracleTagMissing(bytes32,bytes32)`."""
+
+    error_name = "PocoOracleTagMissing"
+
+
+class PocoOracleTaskNotCompleted(ContractRevert):
+    """Reverted with `PocoOracleTaskNotCompleted(bytes32,uint8)`."""
+
+    error_name = "PocoOracleTaskNotCompleted"
+
+
+class PocoOracleTrustTooLow(ContractRevert):
+    """Reverted with `PocoOracleTrustTooLow(uint256,uint256)`."""
+
+    error_name = "PocoOracleTrustTooLow"
+
+
+class PocoOracleValueOutOfRange(ContractRevert):
+    """Reverted with `PocoOracleValueOutOfRange(bytes32,int256)`."""
+
+    error_name = "PocoOracleValueOutOfRange"
+
+
+class PocoOracleWorkerpoolNotAllowed(ContractRevert):
+    """Reverted with `PocoOracleWorkerpoolNotAllowed(address)`."""
+
+    error_name = "PocoOracleWorkerpoolNotAllowed"
+
+
+class PocoOracleWrongCallback(ContractRevert):
+    """Reverted with `PocoOracleWrongCallback(address)`."""
+
+    error_name = "PocoOracleWrongCallback"
+
+
 class PocoResultHashMismatch(ContractRevert):
     """Reverted with `PocoResultHashMismatch(bytes32,bytes32)`."""
 
@@ -736,6 +1084,25 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "AggregatorRoundOpen": AggregatorRoundOpen,
     "AggregatorStakeLocked": AggregatorStakeLocked,
     "AggregatorWrongRound": AggregatorWrongRound,
+    "AstreaAlreadyCertified": AstreaAlreadyCertified,
+    "AstreaAlreadySettled": AstreaAlreadySettled,
+    "AstreaBadConfig": AstreaBadConfig,
+    "AstreaBountyOutOfRange": AstreaBountyOutOfRange,
+    "AstreaNoTicket": AstreaNoTicket,
+    "AstreaNotAssigned": AstreaNotAssigned,
+    "AstreaNothingOpen": AstreaNothingOpen,
+    "AstreaPropositionExists": AstreaPropositionExists,
+    "AstreaSeedNotReady": AstreaSeedNotReady,
+    "AstreaTicketExpired": AstreaTicketExpired,
+    "AstreaTicketHeld": AstreaTicketHeld,
+    "AstreaTicketLive": AstreaTicketLive,
+    "AstreaTooManyCertifiers": AstreaTooManyCertifiers,
+    "AstreaTooManyVoters": AstreaTooManyVoters,
+    "AstreaUndecided": AstreaUndecided,
+    "AstreaUnknownProposition": AstreaUnknownProposition,
+    "AstreaVotingClosed": AstreaVotingClosed,
+    "AstreaVotingOpen": AstreaVotingOpen,
+    "AstreaWrongStake": AstreaWrongStake,
     "ECDSAInvalidSignature": ECDSAInvalidSignature,
     "ECDSAInvalidSignatureLength": ECDSAInvalidSignatureLength,
     "ECDSAInvalidSignatureS": ECDSAInvalidSignatureS,
@@ -759,6 +1126,29 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "EscrowDepositorNotRequester": EscrowDepositorNotRequester,
     "EscrowInsufficientBalance": EscrowInsufficientBalance,
     "EscrowZeroAmount": EscrowZeroAmount,
+    "GroupAlreadyDrawn": GroupAlreadyDrawn,
+    "GroupAlreadyRegistered": GroupAlreadyRegistered,
+    "GroupBadSignature": GroupBadSignature,
+    "GroupBadSize": GroupBadSize,
+    "GroupBadTimeout": GroupBadTimeout,
+    "GroupCallbackGasStarved": GroupCallbackGasStarved,
+    "GroupDuplicateRequest": GroupDuplicateRequest,
+    "GroupDuplicateSigner": GroupDuplicateSigner,
+    "GroupMalformedSignatures": GroupMalformedSignatures,
+    "GroupNoResult": GroupNoResult,
+    "GroupNotConsumer": GroupNotConsumer,
+    "GroupNotMember": GroupNotMember,
+    "GroupNotRegistered": GroupNotRegistered,
+    "GroupPoolExhausted": GroupPoolExhausted,
+    "GroupPoolTooSmall": GroupPoolTooSmall,
+    "GroupRequestExpired": GroupRequestExpired,
+    "GroupRequestNotExpired": GroupRequestNotExpired,
+    "GroupRequestNotPending": GroupRequestNotPending,
+    "GroupSeedNotReady": GroupSeedNotReady,
+    "GroupSeedUnavailable": GroupSeedUnavailable,
+    "GroupStakeLocked": GroupStakeLocked,
+    "GroupStillRegistered": GroupStillRegistered,
+    "GroupTooFewSignatures": GroupTooFewSignatures,
     "HubExtensionDirectCall": HubExtensionDirectCall,
     "HubInvalidCallbackGas": HubInvalidCallbackGas,
     "HubInvalidTimeRef": HubInvalidTimeRef,
@@ -822,6 +1212,22 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "PocoInvalidTaskStatus": PocoInvalidTaskStatus,
     "PocoNotContributor": PocoNotContributor,
     "PocoNothingToReveal": PocoNothingToReveal,
+    "PocoOracleAppNotAllowed": PocoOracleAppNotAllowed,
+    "PocoOracleDatasetNotAllowed": PocoOracleDatasetNotAllowed,
+    "PocoOracleDealNotAccepted": PocoOracleDealNotAccepted,
+    "PocoOracleInvalidKey": PocoOracleInvalidKey,
+    "PocoOracleInvalidPolicy": PocoOracleInvalidPolicy,
+    "PocoOracleMalformedResult": PocoOracleMalformedResult,
+    "PocoOracleNoValue": PocoOracleNoValue,
+    "PocoOracleNotHub": PocoOracleNotHub,
+    "PocoOracleObservedInFuture": PocoOracleObservedInFuture,
+    "PocoOracleStaleResult": PocoOracleStaleResult,
+    "PocoOracleTagMissing": PocoOracleTagMissing,
+    "PocoOracleTaskNotCompleted": PocoOracleTaskNotCompleted,
+    "PocoOracleTrustTooLow": PocoOracleTrustTooLow,
+    "PocoOracleValueOutOfRange": PocoOracleValueOutOfRange,
+    "PocoOracleWorkerpoolNotAllowed": PocoOracleWorkerpoolNotAllowed,
+    "PocoOracleWrongCallback": PocoOracleWrongCallback,
     "PocoResultHashMismatch": PocoResultHashMismatch,
     "PocoResultSealMismatch": PocoResultSealMismatch,
     "PocoRevealDeadlineNotReached": PocoRevealDeadlineNotReached,
