@@ -9,7 +9,7 @@ STAMP_JS := $(NODE_MODULES)/.installed
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo chain devnet apps bench-gas bench-latency bench-throughput bench-oracles clean
+.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo demo-oracles chain devnet apps bench-gas bench-latency bench-throughput bench-oracles clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -35,13 +35,13 @@ check-artifacts: setup ## Fail if the committed artifacts are not what the sourc
 	$(BIN)/python -m pnyx.chain.codegen --check
 
 lint: setup ## ruff (lint + format check) and the import-layer rules
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/lint-imports
 
 format: setup ## Format the Python sources
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks examples
+	$(BIN)/ruff check --fix src tests benchmarks examples
 
 types: setup ## mypy --strict on src/
 	$(BIN)/mypy
@@ -60,6 +60,9 @@ test-e2e: setup ## Only the end-to-end tests (devnet + CLI)
 
 demo: setup ## Start a devnet (chain, market, result store, scheduler, 3 workers) and run two tasks with pnyx run
 	$(BIN)/pnyx demo
+
+demo-oracles: setup ## The betting dApp through the four oracle types: push/pull x inbound/outbound, PoCo-fed and aggregated results
+	$(BIN)/python -m examples.betting.demo
 
 chain: setup ## Start anvil with the protocol deployed (Ctrl-C stops it)
 	$(BIN)/pnyx chain up

@@ -24,6 +24,8 @@ PRODUCT_CONTRACTS = (
     "RandomGroupOracle",
     "AstreaVoting",
     "PocoOracle",
+    # examples
+    "BettingPlatform",
 )
 
 

@@ -164,6 +164,72 @@ class AstreaWrongStake(ContractRevert):
     error_name = "AstreaWrongStake"
 
 
+class BettingAlreadySettled(ContractRevert):
+    """Reverted with `BettingAlreadySettled(bytes32)`."""
+
+    error_name = "BettingAlreadySettled"
+
+
+class BettingBadOutcome(ContractRevert):
+    """Reverted with `BettingBadOutcome()`."""
+
+    error_name = "BettingBadOutcome"
+
+
+class BettingBadResult(ContractRevert):
+    """Reverted with `BettingBadResult(bytes32,int256)`."""
+
+    error_name = "BettingBadResult"
+
+
+class BettingClosed(ContractRevert):
+    """Reverted with `BettingClosed(bytes32,uint256)`."""
+
+    error_name = "BettingClosed"
+
+
+class BettingMatchExists(ContractRevert):
+    """Reverted with `BettingMatchExists(bytes32)`."""
+
+    error_name = "BettingMatchExists"
+
+
+class BettingNoStake(ContractRevert):
+    """Reverted with `BettingNoStake()`."""
+
+    error_name = "BettingNoStake"
+
+
+class BettingNotOperator(ContractRevert):
+    """Reverted with `BettingNotOperator(address)`."""
+
+    error_name = "BettingNotOperator"
+
+
+class BettingNotStarted(ContractRevert):
+    """Reverted with `BettingNotStarted(bytes32,uint256)`."""
+
+    error_name = "BettingNotStarted"
+
+
+class BettingPaymentFailed(ContractRevert):
+    """Reverted with `BettingPaymentFailed(address)`."""
+
+    error_name = "BettingPaymentFailed"
+
+
+class BettingResultUnavailable(ContractRevert):
+    """Reverted with `BettingResultUnavailable(bytes32,uint256)`."""
+
+    error_name = "BettingResultUnavailable"
+
+
+class BettingUnknownMatch(ContractRevert):
+    """Reverted with `BettingUnknownMatch(bytes32)`."""
+
+    error_name = "BettingUnknownMatch"
+
+
 class ECDSAInvalidSignature(ContractRevert):
     """Reverted with `ECDSAInvalidSignature()`."""
 
@@ -1103,6 +1169,17 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "AstreaVotingClosed": AstreaVotingClosed,
     "AstreaVotingOpen": AstreaVotingOpen,
     "AstreaWrongStake": AstreaWrongStake,
+    "BettingAlreadySettled": BettingAlreadySettled,
+    "BettingBadOutcome": BettingBadOutcome,
+    "BettingBadResult": BettingBadResult,
+    "BettingClosed": BettingClosed,
+    "BettingMatchExists": BettingMatchExists,
+    "BettingNoStake": BettingNoStake,
+    "BettingNotOperator": BettingNotOperator,
+    "BettingNotStarted": BettingNotStarted,
+    "BettingPaymentFailed": BettingPaymentFailed,
+    "BettingResultUnavailable": BettingResultUnavailable,
+    "BettingUnknownMatch": BettingUnknownMatch,
     "ECDSAInvalidSignature": ECDSAInvalidSignature,
     "ECDSAInvalidSignatureLength": ECDSAInvalidSignatureLength,
     "ECDSAInvalidSignatureS": ECDSAInvalidSignatureS,
