@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from hexbytes import HexBytes
 from web3.contract import Contract
-from web3.exceptions import Web3Exception
+from web3.exceptions import BlockNotFound, Web3Exception
 
 from pnyx.chain.client import ChainClient
 from pnyx.errors import ChainError
@@ -119,7 +119,10 @@ class EventListener:
         if saved is None:
             return self.start_block
         number, block_hash = saved
-        current = HexBytes(self.client.w3.eth.get_block(number)["hash"]).to_0x_hex()
+        try:
+            current = HexBytes(self.client.w3.eth.get_block(number)["hash"]).to_0x_hex()
+        except BlockNotFound:
+            current = ""  # the chain under the cursor was replaced by a shorter one: a reorg
         if current != block_hash:
             # The block we stopped at is no longer canonical: replay from well before it.
             return max(self.start_block, number - 2 * max(self.confirmations, 1) - 1)
