@@ -120,6 +120,11 @@ class ChainClient:
             raise self._revert_of(tx, receipt)
         return receipt
 
+    def send_ether(self, account: LocalAccount, to: str, wei: int) -> TxReceipt:
+        """A plain ether transfer (gas money for a new account), through the same nonce and fee
+        handling as every other transaction."""
+        return self.transact(account, _PlainTransfer(Web3.to_checksum_address(to)), value=wei)
+
     def prepare(
         self, account: LocalAccount, fn: Any, *, gas: int, value: int = 0
     ) -> PreparedTransaction:
@@ -292,3 +297,17 @@ class ChainClient:
         return TransactionError(
             f"transaction {receipt['transactionHash'].to_0x_hex()} failed (out of gas?)"
         )
+
+
+@dataclass(frozen=True)
+class _PlainTransfer:
+    """A value transfer in the shape `transact` sends: what a contract call offers
+    (`estimate_gas`, `build_transaction`), with no data."""
+
+    to: str
+
+    def estimate_gas(self, _transaction: dict[str, Any]) -> int:
+        return 21_000
+
+    def build_transaction(self, transaction: dict[str, Any]) -> dict[str, Any]:
+        return {**transaction, "to": self.to, "data": "0x"}

@@ -11,7 +11,19 @@ import sys
 import typer
 from rich.console import Console
 
-from pnyx.cli import account, asset, chain, deal, devnet, order, orderbook, run, task, wallet
+from pnyx.cli import (
+    account,
+    asset,
+    chain,
+    deal,
+    devnet,
+    oracle,
+    order,
+    orderbook,
+    run,
+    task,
+    wallet,
+)
 from pnyx.cli._context import Output
 from pnyx.errors import PnyxError
 
@@ -33,6 +45,7 @@ app.add_typer(deal.app, name="deal")
 app.add_typer(task.app, name="task")
 app.add_typer(run.result_app, name="result")
 app.add_typer(devnet.app, name="devnet")
+app.add_typer(oracle.app, name="oracle")
 app.command("run")(run.run)
 
 
