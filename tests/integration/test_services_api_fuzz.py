@@ -1,9 +1,12 @@
-"""Schemathesis fuzzes every operation of the scheduler and of the result store from their OpenAPI
-documents, against the in-process apps with a live chain behind them: whatever the request, the
-answer is never a 5xx. The scheduler's worker endpoints are also fuzzed with a valid bearer token
-for part of the examples, and path task ids are sometimes swapped for a task the services know, so
-the handlers behind authentication and lookups run too. Each service's OpenAPI must document every
-route it serves. Bounded so the whole file runs well under 90 s.
+"""Schemathesis fuzzes every operation of the scheduler, the result store, the SMS and an oracle
+node (off-chain reporting) from their OpenAPI documents, against the in-process apps with a live
+chain behind them: whatever the request, the answer is never a 5xx. The scheduler's worker
+endpoints are also fuzzed with a valid bearer token for part of the examples, and path task ids are
+sometimes swapped for a task the services know; the SMS gets known owners and a stranger's
+well-formed signature, the oracle node its configuration digest, fresh rounds and genuine
+observations of the other nodes: so the handlers behind authentication and lookups run too. Each
+service's OpenAPI must document every route it serves. Bounded so the whole file runs in about a
+minute.
 
 As in test_market_api_fuzz.py, each operation's strategy is driven by hypothesis directly because
 `schemathesis.pytest.from_fixture` fails under pytest 9.2."""
@@ -19,6 +22,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from eth_account.signers.local import LocalAccount
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
@@ -26,22 +30,27 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.python import asgi
 
+from pnyx.api.schemas.oracle import ObservationRead
 from pnyx.api.schemas.sms import SIGNATURE_HEADER, SessionSecrets
+from pnyx.chain.oracles.feeds import ReportingFeed
 from pnyx.chain.signing import sign_eip191
 from pnyx.clients.sms import sign_challenge_request, sign_push
 from pnyx.domain._hex import keccak
 from pnyx.domain.archive import build_archive, result_digest
 from pnyx.domain.attestation import measure
+from pnyx.domain.feeds import FeedConfig, Report, feed_id
+from pnyx.domain.reporting import INT192_MAX, INT192_MIN, SignedObservation, observation_message
 from pnyx.domain.sms import SecretKind, secret_key
 from pnyx.domain.task import task_id as make_task_id
+from pnyx.services.oracle.app import create_oracle_app
+from pnyx.services.oracle.config import Mechanism, OracleSettings
 from pnyx.services.results.app import create_results_app
 from pnyx.services.results.config import ResultsSettings
 from pnyx.services.scheduler.app import create_scheduler_app
 from pnyx.services.scheduler.config import SchedulerSettings
 from pnyx.services.sms.app import create_sms_app
 from pnyx.services.sms.config import SmsSettings
-from tests.helpers.world import DIGEST, World
-from tests.integration.test_sms_service import (
+from tests.helpers.tee import (
     ATTESTATION,
     DATASET_KEY,
     MEASUREMENT,
@@ -49,6 +58,7 @@ from tests.integration.test_sms_service import (
     initialized_tee_task,
     register_tee_app,
 )
+from tests.helpers.world import DIGEST, World
 
 pytestmark = pytest.mark.integration
 # The result store takes raw zip bytes: send generated bodies as they are.
@@ -671,3 +681,139 @@ def test_sms_session_opens_exactly_when_every_rule_holds_when_fuzzed(
         assert secrets.dataset_key == "0x" + DATASET_KEY.hex()
     else:
         assert response.json()["detail"]
+
+
+# ─── The oracle node (off-chain reporting) ───
+
+ORACLE_OPERATIONS = [
+    "GET /v1/health",
+    "GET /v1/node",
+    "POST /v1/observations",
+    "POST /v1/reports",
+]
+# What the oracle fuzz must have met: the node's digest, fresh rounds and genuine observations of
+# the other nodes are each put into part of the requests, so every refusal of a report and its
+# signing are reached, not the format checks alone.
+ORACLE_REACHED: dict[str, set[int]] = {
+    "GET /v1/health": {200},
+    "GET /v1/node": {200},
+    "POST /v1/observations": {200, 409, 422},
+    "POST /v1/reports": {200, 401, 403, 409, 422},
+}
+ORACLE_PRICE = 2_000 * 10**8  # what the node's source reads, all along
+ORACLE_FEED = FeedConfig(min_answer=100 * 10**8, max_answer=100_000 * 10**8, heartbeat_s=3600)
+
+
+@dataclass
+class SeededOracle(Seeded):
+    """A reporting node with the configuration digest it follows, and the keys of the other
+    nodes, whose genuine observations the fuzzer can put into reports."""
+
+    digest: str = ""
+    other_nodes: list[LocalAccount] = field(default_factory=list)
+
+
+@pytest.fixture
+def oracle(world: World, tmp_path: Path) -> Iterator[SeededOracle]:
+    """Node 3 of a freshly configured reporting feed (4 nodes, f = 1, threshold 2), in-process and
+    without its loop, its source steady at ORACLE_PRICE; its peers are unreachable."""
+    accounts = [w.account for w in world.workers[:4]]
+    start_block = world.client.block_number()
+    feed = ReportingFeed.deploy(
+        world.client, world.owner, feed_id=feed_id("Price", "ETH/USD", 8), description="ETH/USD",
+        feed=ORACLE_FEED, reward_token=world.deployment.token, reward_per_unit=10**6,
+    )  # fmt: skip
+    feed.set_config(world.owner, [a.address for a in accounts], f=1, threshold=2)
+    node_settings = OracleSettings(
+        mechanism=Mechanism.REPORTING,
+        chain_url=world.client.url,
+        feed=feed.address,
+        private_key="0x" + bytes(accounts[3].key).hex(),
+        index=3,
+        peers=("http://127.0.0.1:9",) * 4,
+        state_dir=tmp_path / "oracle",
+        start_block=start_block,
+    )
+    app = create_oracle_app(node_settings, source=lambda: ORACLE_PRICE, run_loop=False)
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
+    digest = "0x" + feed.current_digest().hex()
+    yield SeededOracle(loaded, app, task_id="", digest=digest, other_nodes=accounts[:3])
+    asgi.shutdown_lifespans()  # stops the node before the chain snapshot is reverted
+
+
+def _fuzzed_values(body: dict[str, Any], padding: int) -> list[int]:
+    """The int192 values among the fuzzed report's observations, padded to three."""
+    raw = body.get("observations")
+    values = [
+        v
+        for v in (raw if isinstance(raw, list) else [])
+        if type(v) is int and INT192_MIN <= v <= INT192_MAX
+    ][:3]
+    return values + [padding] * (3 - len(values))
+
+
+def _oracle_edit(seeded: SeededOracle) -> Callable[[schemathesis.Case[Any]], None]:
+    """One case in two names the node's configuration digest; for observations, one in four is also
+    for a fresh round. For reports, those cases take turns: the digest alone; a fresh round alone;
+    genuine observations of nodes 0-2 (of the fuzzed values) with the report left as fuzzed (not
+    what they make); the report rebuilt from them (its median far from the node's own value); the
+    same with an observation signed by another node (forged); the report rebuilt from values close
+    to the node's own (signed)."""
+    calls = itertools.count()
+    rounds = itertools.count(1)  # the node signs only rounds newer than the last it signed
+    digest = bytes.fromhex(seeded.digest[2:])
+
+    def observation(index: int, round_: int, value: int, signer: int) -> dict[str, Any]:
+        signature = sign_eip191(
+            seeded.other_nodes[signer], observation_message(digest, round_, value)
+        )
+        return ObservationRead.of(SignedObservation(index, round_, value, signature)).model_dump()
+
+    def backed(body: dict[str, Any], stage: str) -> None:
+        round_ = body["epoch_and_round"] = next(rounds)
+        if stage == "fresh round":
+            return
+        values = _fuzzed_values(body, padding=2 * ORACLE_PRICE)
+        if stage == "close":
+            values = [ORACLE_PRICE + v % 1000 for v in values]
+        signers = [1, 1, 2] if stage == "forged" else [0, 1, 2]
+        body["signed_observations"] = [
+            observation(index, round_, value, signer)
+            for index, (value, signer) in enumerate(zip(values, signers, strict=True))
+        ]
+        if stage != "as fuzzed":
+            report = Report.build(digest, round_, dict(enumerate(values)))
+            body["observers"] = report.observers
+            body["observations"] = list(report.observations)
+
+    stages = ["digest", "as fuzzed", "far", "forged", "close", "fresh round"]
+
+    def edit(case: schemathesis.Case[Any]) -> None:
+        n = next(calls)
+        if not isinstance(case.body, dict) or n % 2:
+            return
+        body = {**case.body, "config_digest": seeded.digest}
+        if case.path == "/v1/observations" and n % 4 == 0:
+            body["epoch_and_round"] = next(rounds)
+        stage = stages[n // 2 % len(stages)]
+        if case.path == "/v1/reports" and stage != "digest":
+            backed(body, stage)
+        case.body = body
+
+    return edit
+
+
+def test_oracle_openapi_lists_every_route(oracle: SeededOracle) -> None:
+    documented = _labels(oracle.schema)
+
+    assert documented == set(ORACLE_OPERATIONS)
+    assert _served_operations(list(oracle.app.routes)) == documented
+
+
+@pytest.mark.parametrize("label", ORACLE_OPERATIONS)
+def test_oracle_answers_without_server_error_when_fuzzed(oracle: SeededOracle, label: str) -> None:
+    answered = _fuzz(
+        oracle, label, known_task=False, authenticated=False, edit=_oracle_edit(oracle)
+    )
+
+    assert ORACLE_REACHED.get(label, set()) <= set(answered), sorted(set(answered))

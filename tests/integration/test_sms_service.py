@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from threading import Barrier
 from typing import Any
@@ -42,7 +42,6 @@ from pnyx.domain.attestation import (
     SimulatedAttestationService,
     SimulatedPlatform,
     measure,
-    session_report_data,
 )
 from pnyx.domain.crypto import new_box_keypair
 from pnyx.domain.sms import SecretKind, secret_key
@@ -54,50 +53,26 @@ from pnyx.services.sms.app import create_sms_app
 from pnyx.services.sms.config import SmsSettings, parse_issuers
 from pnyx.services.sms.service import SmsService
 from pnyx.services.sms.vault import Vault
-from pnyx.types import ZERO_ADDRESS, Address
-from tests.helpers.world import (
-    APP_PRICE,
-    DATASET_PRICE,
-    DIGEST,
-    PARAMS,
-    WORKERPOOL_PRICE,
-    World,
+from pnyx.types import Address
+from tests.helpers.tee import (
+    ATTESTATION,
+    DATASET_KEY,
+    MEASUREMENT,
+    Enclave,
+    initialized_tee_task,
+    matched_tee_deal,
+    register_tee_app,
 )
+from tests.helpers.world import DIGEST, World
 
 pytestmark = pytest.mark.integration
 
-ATTESTATION = SimulatedAttestationService()
-PLATFORM = SimulatedPlatform.new(ATTESTATION, "sms-test-platform")
-APP_BYTES = b"\0asm the TEE app's artifact"
-MEASUREMENT = measure(APP_BYTES)
-DATASET_KEY = bytes.fromhex("5e" * 32)
 APP_SECRET = "app-developer-secret-7f3a9c"
 REQUESTER_SECRET = "requester-api-token-b41d2e"
 UNKNOWN_TASK = "0x" + "ab" * 32
 
 
 # ─── Helpers ───
-
-
-@dataclass
-class Enclave:
-    """A simulated enclave: its X25519 key, and the platform that quotes for it."""
-
-    platform: SimulatedPlatform = PLATFORM
-    measurement: bytes = MEASUREMENT
-    keys: tuple[bytes, bytes] = field(default_factory=new_box_keypair)
-
-    @property
-    def public(self) -> bytes:
-        return self.keys[1]
-
-    def quote(self, nonce: bytes, task: str, worker: str) -> Quote:
-        report = session_report_data(nonce, task, worker, self.public)
-        return self.platform.quote(self.measurement, self.public, report)
-
-    def unseal(self, response: Response) -> SessionSecrets:
-        assert response.status_code == 200, response.text
-        return SessionSecrets.unseal(self.keys[0], bytes.fromhex(response.json()["sealed"][2:]))
 
 
 @dataclass
@@ -240,36 +215,6 @@ def _hex(raw: bytes) -> str:
     return "0x" + raw.hex()
 
 
-def matched_tee_deal(world: World, app: Address, *, dataset: bool = True) -> MatchedDeal:
-    """A matched TEE deal of the TEE app, with the world's dataset unless told otherwise."""
-    app_order = world.app_provider.app_order(app, APP_PRICE, tags=("tee",))
-    pool_order = world.scheduler_provider.workerpool_order(
-        world.workerpool, WORKERPOOL_PRICE, tags=("tee",)
-    )
-    request = world.requester.request_order(
-        app,
-        app_max_price=APP_PRICE,
-        dataset=world.dataset if dataset else ZERO_ADDRESS,
-        dataset_max_price=DATASET_PRICE if dataset else 0,
-        workerpool_max_price=WORKERPOOL_PRICE,
-        params=PARAMS,
-    )
-    dataset_order = world.dataset_order() if dataset else None
-    matched, _ = world.protocol.match_orders(
-        world.requester.account, app_order, dataset_order, pool_order, request
-    )
-    assert matched.deal.is_tee
-    return matched
-
-
-def initialized_tee_task(
-    world: World, app: Address, *, dataset: bool = True
-) -> tuple[MatchedDeal, str]:
-    """An initialized TEE task."""
-    matched = matched_tee_deal(world, app, dataset=dataset)
-    return matched, world.scheduler.initialize(matched.deal_id, matched.deal.bot_first)
-
-
 def _settings(world: World, tmp_path: Path, **overrides: Any) -> SmsSettings:
     deployment_file = tmp_path / "deployment.json"
     world.deployment.save(deployment_file)
@@ -284,12 +229,6 @@ def _settings(world: World, tmp_path: Path, **overrides: Any) -> SmsSettings:
 
 def _sms_app(world: World, tmp_path: Path, **overrides: Any) -> FastAPI:
     return create_sms_app(_settings(world, tmp_path, **overrides))
-
-
-def register_tee_app(world: World) -> Address:
-    return world.app_provider.register_app(
-        "tee-app", "file:///apps/tee.wasm", "0x" + "33" * 32, mrenclave=MEASUREMENT
-    )
 
 
 def _assert_refused(response: Response, status: int, error: str, *fragments: str) -> None:

@@ -38,12 +38,7 @@ from pnyx.domain._hex import keccak, to_address, to_bytes
 from pnyx.domain.feeds import FeedConfig
 from pnyx.errors import ContractRevert, NotFoundError, PnyxInputError
 from pnyx.services.oracle.config import Mechanism
-from pnyx.services.oracle.onchain import (
-    ConfigFollower,
-    aggregator_round,
-    feed_config,
-    reporting_feed_at,
-)
+from pnyx.services.oracle.onchain import ConfigFollower
 from pnyx.types import Address
 
 app = typer.Typer(
@@ -192,7 +187,7 @@ def nodes(
             "(`pnyx oracle status` shows its policy)"
         )
     active = ConfigFollower(
-        reporting_feed_at(oracle.client, oracle.address), start_block=from_block
+        ReportingFeed.at(oracle.client, oracle.address), start_block=from_block
     ).poll()
     if active is None:
         raise NotFoundError(
@@ -259,7 +254,7 @@ def status(ctx: typer.Context, feed: str = FeedArgument, rpc: str = RpcOption) -
             title="PoCo oracle",
         )
         return
-    config = feed_config(oracle)
+    config = oracle.feed_config()
     latest = oracle.latest()
     data: dict[str, Any] = {
         "address": to_address(oracle.address),
@@ -290,7 +285,7 @@ def status(ctx: typer.Context, feed: str = FeedArgument, rpc: str = RpcOption) -
             state="fresh" if fresh else "stale",
         )  # fmt: skip
     if isinstance(oracle, AggregatorFeed):
-        current = aggregator_round(oracle)
+        current = oracle.round_state()
         data["round"] = {
             "id": current.id,
             "submissions": current.submissions,
@@ -358,7 +353,7 @@ def _open(client: ChainClient, address: str) -> AnyOracle:
     checked = _address(address)
     if not client.w3.eth.get_code(checked):  # type: ignore[arg-type]
         raise NotFoundError(f"no contract at {checked} on chain {client.chain_id}")
-    reporting = reporting_feed_at(client, checked)
+    reporting = ReportingFeed.at(client, checked)
     if not _answers(reporting, "feedId"):
         poco = PocoFeed.at(client, checked)
         if _answers(poco, "getHub"):
@@ -384,7 +379,9 @@ def _answers(oracle: AnyOracle, view: str) -> bool:
 
 
 def _call(oracle: AnyOracle, view: str) -> Any:
-    return oracle.client.call(getattr(oracle.contract.functions, view)())
+    if isinstance(oracle, PocoFeed):
+        return oracle.client.call(getattr(oracle.contract.functions, view)())
+    return oracle.view(view)
 
 
 # ─── Parsing and formatting ───

@@ -36,7 +36,7 @@ from pnyx.domain._hex import to_address, to_hex32
 from pnyx.domain.feeds import MAX_NODES, FeedConfig, feed_id
 from pnyx.errors import PnyxError, PnyxInputError
 from pnyx.services.oracle.config import Mechanism
-from pnyx.services.oracle.onchain import ConfigFollower, reporting_feed_at
+from pnyx.services.oracle.onchain import ConfigFollower
 from pnyx.types import NANO_PER_TOKEN, Address, Bytes32
 
 Feed = AggregatorFeed | ReportingFeed
@@ -491,12 +491,12 @@ def _feed_at(client: ChainClient, mechanism: Mechanism, address: str) -> Feed:
     checked = to_address(address)
     if mechanism is Mechanism.AGGREGATION:
         return AggregatorFeed.at(client, checked)
-    return reporting_feed_at(client, checked)
+    return ReportingFeed.at(client, checked)
 
 
 def _configured_accounts(feed: Feed, first_account: int) -> list[LocalAccount]:
     """The dev keys of the nodes `feed` is configured with, in configuration order."""
-    active = ConfigFollower(reporting_feed_at(feed.client, feed.address)).poll()
+    active = ConfigFollower(ReportingFeed.at(feed.client, feed.address)).poll()
     if active is None:
         raise PnyxInputError(f"feed {feed.address} has no node configuration yet")
     configured = list(active.config.nodes)
@@ -518,7 +518,7 @@ def _stake(
     protocol: Protocol, funder: LocalAccount, feed: AggregatorFeed, node: LocalAccount, stake: int
 ) -> None:
     # The configured minimum, in case the feed was configured elsewhere with more than `stake`.
-    stake = max(stake, int(feed.client.call(feed.contract.functions.currentRound())[5]))
+    stake = max(stake, feed.min_stake())
     missing = stake - feed.node(node.address)["stake"]
     if missing <= 0:
         return

@@ -16,6 +16,7 @@ from pnyx.chain.artifacts import load_artifact
 from pnyx.chain.client import ChainClient
 from pnyx.chain.signing import sign_eip191
 from pnyx.domain.feeds import FeedConfig, Report, config_digest, pack_signatures
+from pnyx.domain.reporting import AggregatorRound
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,17 @@ class _Feed:
     def value_for(self, feed_id: bytes) -> tuple[int, int, int]:
         value, timestamp, status = self.client.call(self.contract.functions.valueFor(feed_id))
         return int(value), int(timestamp), int(status)
+
+    def feed_config(self) -> FeedConfig:
+        """Bounds, heartbeat, deviation threshold and decimals, as the contract holds them."""
+        min_answer, max_answer, heartbeat, deviation, decimals = self.view("feedConfig")
+        return FeedConfig(
+            int(min_answer), int(max_answer), int(heartbeat), int(deviation), int(decimals)
+        )
+
+    def view(self, name: str, *args: Any) -> Any:
+        """Any other view of the feed, by name (description, decimals, feedId, …)."""
+        return self.client.call(getattr(self.contract.functions, name)(*args))
 
     def config_count(self) -> int:
         return int(self.client.call(self.contract.functions.configCount()))
@@ -129,6 +141,15 @@ class AggregatorFeed(_Feed):
     def current_round(self) -> int:
         return int(self.client.call(self.contract.functions.currentRound())[0])
 
+    def round_state(self) -> AggregatorRound:
+        round_id, submissions, required, started_at, timeout, *_ = self.view("currentRound")
+        return AggregatorRound(
+            int(round_id), int(submissions), int(required), int(started_at), int(timeout)
+        )
+
+    def min_stake(self) -> int:
+        return int(self.view("currentRound")[5])
+
 
 @dataclass(frozen=True)
 class ReportingConfig:
@@ -171,6 +192,10 @@ class ReportingFeed(_Feed):
             reward_per_unit,
         )
         return cls(client, client.contract(address, artifact.abi))
+
+    @classmethod
+    def at(cls, client: ChainClient, address: str) -> ReportingFeed:
+        return cls(client, client.contract(address, load_artifact("OffchainReporting").abi))
 
     def set_config(
         self, owner: LocalAccount, nodes: list[str], *, f: int, threshold: int

@@ -17,7 +17,7 @@ from pnyx.chain.oracles.feeds import AggregatorFeed
 from pnyx.domain.reporting import AggregatorRound, is_update_due, round_to_submit
 from pnyx.errors import ContractRevert
 from pnyx.services.oracle.config import Mechanism
-from pnyx.services.oracle.onchain import FeedWatcher, aggregator_round
+from pnyx.services.oracle.onchain import FeedWatcher
 
 log = logging.getLogger("pnyx.oracle")
 
@@ -86,7 +86,7 @@ class AggregationNode:
         log.info("round %d: submitted %d", target, value)
 
     def _read_round(self) -> None:
-        self._round = aggregator_round(self.feed)
+        self._round = self.feed.round_state()
         self._node = self.feed.node(self.account.address)
 
     def status(self) -> NodeRead:

@@ -11,14 +11,13 @@ from fastapi import APIRouter, FastAPI
 
 from pnyx.api.app import create_app
 from pnyx.chain.client import ChainClient
-from pnyx.chain.oracles.feeds import AggregatorFeed
+from pnyx.chain.oracles.feeds import AggregatorFeed, ReportingFeed
 from pnyx.chain.signing import account_from_key
 from pnyx.clients.oracle import DataSourceClient, OracleNodeClient
 from pnyx.errors import ConfigError, PnyxError
 from pnyx.services.oracle.aggregation import AggregationNode
 from pnyx.services.oracle.config import Mechanism, OracleSettings
 from pnyx.services.oracle.loop import NodeLoop
-from pnyx.services.oracle.onchain import reporting_feed_at
 from pnyx.services.oracle.reporting import ReportingNode, state_path
 from pnyx.services.oracle.router import node_router, reporting_router
 from pnyx.services.oracle.signing_log import SigningLog
@@ -44,7 +43,7 @@ def build_node(
             source=source,
             index=settings.index,
         )
-    feed = reporting_feed_at(client, settings.feed)
+    feed = ReportingFeed.at(client, settings.feed)
     return ReportingNode(
         feed=feed,
         account=account,

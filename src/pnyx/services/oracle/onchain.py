@@ -1,9 +1,6 @@
 """A node's view of its feed contract: the latest answer and the feed's configuration, re-read once
 per new block, and (off-chain reporting) the node configuration, followed through its `ConfigSet`
 events so a reconfiguration is picked up without a restart.
-
-The few reads `pnyx.chain.oracles.feeds` does not wrap yet (`feedConfig`, the whole
-`currentRound`, a reporting feed at an address) are made here, through the feeds' own contracts.
 """
 
 from __future__ import annotations
@@ -11,38 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pnyx.chain.artifacts import load_artifact
-from pnyx.chain.client import ChainClient
 from pnyx.chain.events import ChainEvent, EventListener, MemoryCursorStore, Subscription
 from pnyx.chain.oracles.feeds import AggregatorFeed, FeedRead, ReportingConfig, ReportingFeed
 from pnyx.domain._hex import to_address, to_bytes
 from pnyx.domain.feeds import FeedConfig
-from pnyx.domain.reporting import AggregatorRound
 from pnyx.errors import ChainError
 
 Feed = AggregatorFeed | ReportingFeed
-
-
-def reporting_feed_at(client: ChainClient, address: str) -> ReportingFeed:
-    return ReportingFeed(client, client.contract(address, load_artifact("OffchainReporting").abi))
-
-
-def feed_config(feed: Feed) -> FeedConfig:
-    min_answer, max_answer, heartbeat, deviation, decimals = feed.client.call(
-        feed.contract.functions.feedConfig()
-    )
-    return FeedConfig(
-        int(min_answer), int(max_answer), int(heartbeat), int(deviation), int(decimals)
-    )
-
-
-def aggregator_round(feed: AggregatorFeed) -> AggregatorRound:
-    round_id, submissions, required, started_at, timeout, *_ = feed.client.call(
-        feed.contract.functions.currentRound()
-    )
-    return AggregatorRound(
-        int(round_id), int(submissions), int(required), int(started_at), int(timeout)
-    )
 
 
 @dataclass(frozen=True)
@@ -73,7 +45,7 @@ class FeedWatcher:
         if self.state is not None and self.state.block == head:
             return self.state, False
         for _ in range(self.READ_ATTEMPTS):
-            latest, config = self.feed.latest(), feed_config(self.feed)
+            latest, config = self.feed.latest(), self.feed.feed_config()
             if also is not None:
                 also()
             after = self.feed.client.block_number()
