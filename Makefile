@@ -9,7 +9,7 @@ STAMP_JS := $(NODE_MODULES)/.installed
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo demo-oracles chain devnet apps bench-gas bench-latency bench-throughput bench-oracles clean
+.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo demo-oracles chain devnet apps bench-gas bench-latency bench-throughput bench-oracles bench-selection clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ bench-throughput: setup ## Tasks/s of one pool with 8 workers vs the chain's gas
 
 bench-oracles: setup ## Gas per oracle update for 4, 7, 15 nodes vs Chainlink (benchmarks/results/oracles.json)
 	$(BIN)/python benchmarks/oracles.py
+
+bench-selection: setup ## Time of AN numbering + selection of 100 workers among 10^4 participants (benchmarks/results/selection.json)
+	$(BIN)/python benchmarks/selection.py
 
 clean: ## Remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) $(NODE_MODULES) .mypy_cache .ruff_cache .pytest_cache .hypothesis
