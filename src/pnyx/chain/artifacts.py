@@ -26,6 +26,7 @@ PRODUCT_CONTRACTS = (
     "PocoOracle",
     # examples
     "BettingPlatform",
+    "WorkerSelectionVerifier",
 )
 
 

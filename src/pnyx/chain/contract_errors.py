@@ -1136,6 +1136,18 @@ class SafeERC20FailedOperation(ContractRevert):
     error_name = "SafeERC20FailedOperation"
 
 
+class SelectionBadSize(ContractRevert):
+    """Reverted with `SelectionBadSize(uint256,uint256)`."""
+
+    error_name = "SelectionBadSize"
+
+
+class SelectionTooManyParticipants(ContractRevert):
+    """Reverted with `SelectionTooManyParticipants(uint256)`."""
+
+    error_name = "SelectionTooManyParticipants"
+
+
 class StringTooLong(ContractRevert):
     """Reverted with `StringTooLong(string)`."""
 
@@ -1331,5 +1343,7 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "ReportStale": ReportStale,
     "SafeCastOverflowedUintDowncast": SafeCastOverflowedUintDowncast,
     "SafeERC20FailedOperation": SafeERC20FailedOperation,
+    "SelectionBadSize": SelectionBadSize,
+    "SelectionTooManyParticipants": SelectionTooManyParticipants,
     "StringTooLong": StringTooLong,
 }
