@@ -9,7 +9,7 @@ STAMP_JS := $(NODE_MODULES)/.installed
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo demo-oracles chain devnet apps bench-gas bench-latency bench-throughput bench-oracles bench-selection clean
+.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo demo-oracles chain devnet apps bench-gas bench-latency bench-throughput bench-oracles bench-selection reproduce-selection clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ bench-oracles: setup ## Gas per oracle update for 4, 7, 15 nodes vs Chainlink (b
 
 bench-selection: setup ## Time of AN numbering + selection of 100 workers among 10^4 participants (benchmarks/results/selection.json)
 	$(BIN)/python benchmarks/selection.py
+
+reproduce-selection: setup ## The paper's experiment on ego-Facebook: largest clique, random vs distancing (docs/selection-reproduction.png)
+	$(BIN)/python benchmarks/reproduce_selection.py
 
 clean: ## Remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) $(NODE_MODULES) .mypy_cache .ruff_cache .pytest_cache .hypothesis
