@@ -27,6 +27,7 @@ PRODUCT_CONTRACTS = (
     # examples
     "BettingPlatform",
     "WorkerSelectionVerifier",
+    "Referendum",
 )
 
 

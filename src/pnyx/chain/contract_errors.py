@@ -1052,6 +1052,132 @@ class PocoUnauthorizedWorker(ContractRevert):
     error_name = "PocoUnauthorizedWorker"
 
 
+class ReferendumAlreadyFinalized(ContractRevert):
+    """Reverted with `ReferendumAlreadyFinalized(bytes32)`."""
+
+    error_name = "ReferendumAlreadyFinalized"
+
+
+class ReferendumAlreadyInitiated(ContractRevert):
+    """Reverted with `ReferendumAlreadyInitiated(bytes32)`."""
+
+    error_name = "ReferendumAlreadyInitiated"
+
+
+class ReferendumAlreadyPosted(ContractRevert):
+    """Reverted with `ReferendumAlreadyPosted(address)`."""
+
+    error_name = "ReferendumAlreadyPosted"
+
+
+class ReferendumAlreadyVoted(ContractRevert):
+    """Reverted with `ReferendumAlreadyVoted(address)`."""
+
+    error_name = "ReferendumAlreadyVoted"
+
+
+class ReferendumAlreadyWorked(ContractRevert):
+    """Reverted with `ReferendumAlreadyWorked(address)`."""
+
+    error_name = "ReferendumAlreadyWorked"
+
+
+class ReferendumBadDeadlines(ContractRevert):
+    """Reverted with `ReferendumBadDeadlines(uint64,uint64)`."""
+
+    error_name = "ReferendumBadDeadlines"
+
+
+class ReferendumBadParameters(ContractRevert):
+    """Reverted with `ReferendumBadParameters(uint256,uint256,uint256)`."""
+
+    error_name = "ReferendumBadParameters"
+
+
+class ReferendumExists(ContractRevert):
+    """Reverted with `ReferendumExists(bytes32)`."""
+
+    error_name = "ReferendumExists"
+
+
+class ReferendumNotEnoughResults(ContractRevert):
+    """Reverted with `ReferendumNotEnoughResults(uint256,uint256)`."""
+
+    error_name = "ReferendumNotEnoughResults"
+
+
+class ReferendumNotInitiated(ContractRevert):
+    """Reverted with `ReferendumNotInitiated(bytes32)`."""
+
+    error_name = "ReferendumNotInitiated"
+
+
+class ReferendumNotInitiator(ContractRevert):
+    """Reverted with `ReferendumNotInitiator(address)`."""
+
+    error_name = "ReferendumNotInitiator"
+
+
+class ReferendumNotParticipant(ContractRevert):
+    """Reverted with `ReferendumNotParticipant(address)`."""
+
+    error_name = "ReferendumNotParticipant"
+
+
+class ReferendumNotWorker(ContractRevert):
+    """Reverted with `ReferendumNotWorker(address)`."""
+
+    error_name = "ReferendumNotWorker"
+
+
+class ReferendumParticipantsNotSorted(ContractRevert):
+    """Reverted with `ReferendumParticipantsNotSorted(uint256)`."""
+
+    error_name = "ReferendumParticipantsNotSorted"
+
+
+class ReferendumUnknown(ContractRevert):
+    """Reverted with `ReferendumUnknown(bytes32)`."""
+
+    error_name = "ReferendumUnknown"
+
+
+class ReferendumValueOutOfField(ContractRevert):
+    """Reverted with `ReferendumValueOutOfField(uint256)`."""
+
+    error_name = "ReferendumValueOutOfField"
+
+
+class ReferendumVotingClosed(ContractRevert):
+    """Reverted with `ReferendumVotingClosed(uint64)`."""
+
+    error_name = "ReferendumVotingClosed"
+
+
+class ReferendumWorkNotOpen(ContractRevert):
+    """Reverted with `ReferendumWorkNotOpen(uint64,uint64)`."""
+
+    error_name = "ReferendumWorkNotOpen"
+
+
+class ReferendumWrongSelection(ContractRevert):
+    """Reverted with `ReferendumWrongSelection(bytes32)`."""
+
+    error_name = "ReferendumWrongSelection"
+
+
+class ReferendumWrongShareCount(ContractRevert):
+    """Reverted with `ReferendumWrongShareCount(uint256,uint256)`."""
+
+    error_name = "ReferendumWrongShareCount"
+
+
+class ReferendumWrongTally(ContractRevert):
+    """Reverted with `ReferendumWrongTally(uint256,uint256)`."""
+
+    error_name = "ReferendumWrongTally"
+
+
 class RegistryAlreadyBound(ContractRevert):
     """Reverted with `RegistryAlreadyBound(address)`."""
 
@@ -1329,6 +1455,27 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "PocoTrustNotOne": PocoTrustNotOne,
     "PocoUnauthorizedScheduler": PocoUnauthorizedScheduler,
     "PocoUnauthorizedWorker": PocoUnauthorizedWorker,
+    "ReferendumAlreadyFinalized": ReferendumAlreadyFinalized,
+    "ReferendumAlreadyInitiated": ReferendumAlreadyInitiated,
+    "ReferendumAlreadyPosted": ReferendumAlreadyPosted,
+    "ReferendumAlreadyVoted": ReferendumAlreadyVoted,
+    "ReferendumAlreadyWorked": ReferendumAlreadyWorked,
+    "ReferendumBadDeadlines": ReferendumBadDeadlines,
+    "ReferendumBadParameters": ReferendumBadParameters,
+    "ReferendumExists": ReferendumExists,
+    "ReferendumNotEnoughResults": ReferendumNotEnoughResults,
+    "ReferendumNotInitiated": ReferendumNotInitiated,
+    "ReferendumNotInitiator": ReferendumNotInitiator,
+    "ReferendumNotParticipant": ReferendumNotParticipant,
+    "ReferendumNotWorker": ReferendumNotWorker,
+    "ReferendumParticipantsNotSorted": ReferendumParticipantsNotSorted,
+    "ReferendumUnknown": ReferendumUnknown,
+    "ReferendumValueOutOfField": ReferendumValueOutOfField,
+    "ReferendumVotingClosed": ReferendumVotingClosed,
+    "ReferendumWorkNotOpen": ReferendumWorkNotOpen,
+    "ReferendumWrongSelection": ReferendumWrongSelection,
+    "ReferendumWrongShareCount": ReferendumWrongShareCount,
+    "ReferendumWrongTally": ReferendumWrongTally,
     "RegistryAlreadyBound": RegistryAlreadyBound,
     "RegistryAssetExists": RegistryAssetExists,
     "RegistryInvalidRatio": RegistryInvalidRatio,
