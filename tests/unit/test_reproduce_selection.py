@@ -34,6 +34,8 @@ def test_quick_reproduction_writes_json_and_png(tmp_path: Path) -> None:
         assert row["runs"] == 3
         assert 1 <= row["distancing_p95"] <= row["n"]
         assert 1 <= row["random_p95"] <= row["n"]
+        # the point of the experiment: distant workers form smaller adjacent groups than random ones
+        assert row["distancing_p95"] <= row["random_p95"]
     assert [row["t_max"] for row in rows] == [2, 3, 6]
     assert rows[0]["distancing_p95"] == 1  # 10 workers in 12 caves: one per cave
     assert png.stat().st_size > 0
