@@ -9,7 +9,7 @@ STAMP_JS := $(NODE_MODULES)/.installed
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo demo-oracles chain devnet apps bench-gas bench-latency bench-throughput bench-oracles bench-selection reproduce-selection clean
+.PHONY: help setup artifacts check-artifacts lint format types test test-unit test-integration test-e2e demo demo-oracles demo-vote chain devnet apps bench-gas bench-latency bench-throughput bench-oracles bench-selection reproduce-selection clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ demo: setup ## Start a devnet (chain, market, result store, scheduler, 3 workers
 
 demo-oracles: setup ## The betting dApp through the four oracle types: push/pull x inbound/outbound, PoCo-fed and aggregated results
 	$(BIN)/python -m examples.betting.demo
+
+demo-vote: setup ## A 50-voter referendum: verifiably selected workers, secret-shared votes, on-chain tally, audit
+	$(BIN)/pnyx vote demo
 
 chain: setup ## Start anvil with the protocol deployed (Ctrl-C stops it)
 	$(BIN)/pnyx chain up

@@ -11,7 +11,8 @@ import {WorkerSelection} from "./WorkerSelection.sol";
 /// `pnyx.domain.referendum`.
 /// @dev Phases of a referendum `id`:
 /// 1. `create` (anyone, the initiator): the participants in ascending order, n workers, threshold t, deadlines.
-/// 2. Posting: each participant may `postIntent` once. The order of the `IntentPosted` events (their `order`
+/// 2. Posting: each participant may `postIntent` once, with the public key that its shares are encrypted to if it
+///    is selected. The order of the `IntentPosted` events (their `order`
 ///    field) is the ledger order V of the paper; `seed = keccak256(AN(V, P))` as minimal big-endian bytes is
 ///    computed off chain (`pnyx.domain.selection.select_workers`), since AN is a big integer. Anyone can recompute
 ///    it from the events and check the `Initiated` seed. When AN fits in a uint256 (small polls) the initiator may
@@ -61,7 +62,7 @@ contract Referendum {
     event Created(
         bytes32 indexed id, address indexed initiator, address[] participants, uint8 n, uint8 t, uint64 voteEnd, uint64 workEnd
     );
-    event IntentPosted(bytes32 indexed id, address indexed participant, uint32 order);
+    event IntentPosted(bytes32 indexed id, address indexed participant, uint32 order, bytes32 boxKey);
     event Initiated(bytes32 indexed id, bytes32 seed, uint256[] positions, address[] workers);
     event VoteCast(bytes32 indexed id, address indexed voter, bytes[] encryptedShares);
     event IntermediatePosted(bytes32 indexed id, address indexed worker, uint8 slot, uint256 value);
@@ -118,14 +119,16 @@ contract Referendum {
         emit Created(id, msg.sender, participants, n, t, voteEnd, workEnd);
     }
 
-    /// @notice Post the caller's message of the posting phase: its place in the ledger order feeds the seed.
-    function postIntent(bytes32 id) external {
+    /// @notice Post the caller's message of the posting phase: its place in the ledger order feeds the seed, and
+    /// `boxKey` (an X25519 public key, kept in the event only) is where voters encrypt the caller's share should
+    /// it be selected as a worker. A selected worker without an intent has no key: its slot gets no shares.
+    function postIntent(bytes32 id, bytes32 boxKey) external {
         Poll storage poll = _existing(id);
         if (poll.initiated) revert ReferendumAlreadyInitiated(id);
         _mark(poll, msg.sender, INTENT);
         uint32 order = poll.intents;
         poll.intents = order + 1;
-        emit IntentPosted(id, msg.sender, order);
+        emit IntentPosted(id, msg.sender, order, boxKey);
     }
 
     /// @notice Close posting and record the workers: `positions` (into the ascending participants, in share-slot

@@ -81,10 +81,13 @@ class Referendum:
         )
         return self.client.transact(initiator, fn)
 
-    def post_intent(self, participant: LocalAccount, referendum_id: str | bytes) -> TxReceipt:
-        return self.client.transact(
-            participant, self.contract.functions.postIntent(_id(referendum_id))
-        )
+    def post_intent(
+        self, participant: LocalAccount, referendum_id: str | bytes, box_key: bytes = bytes(32)
+    ) -> TxReceipt:
+        """Join the posting phase with the X25519 public key the participant's shares are to be
+        sealed to if it is selected (zero: it will not work)."""
+        fn = self.contract.functions.postIntent(_id(referendum_id), to_bytes(box_key, length=32))
+        return self.client.transact(participant, fn)
 
     def initiate(
         self,
@@ -175,11 +178,18 @@ class Referendum:
 
     def intent_order(self, referendum_id: str | bytes, from_block: int = 0) -> list[Address]:
         """V: the participants who posted an intent, in ledger order (from the events)."""
+        return list(self.box_keys(referendum_id, from_block))
+
+    def box_keys(self, referendum_id: str | bytes, from_block: int = 0) -> dict[Address, bytes]:
+        """Each intent's box public key, in ledger order of the intents."""
         logs = self.contract.events.IntentPosted().get_logs(
             from_block=from_block, argument_filters={"id": _id(referendum_id)}
         )
         ordered = sorted(logs, key=lambda log: int(log["args"]["order"]))
-        return [Address(str(log["args"]["participant"])) for log in ordered]
+        return {
+            Address(str(log["args"]["participant"])): bytes(log["args"]["boxKey"])
+            for log in ordered
+        }
 
     def votes(self, referendum_id: str | bytes, from_block: int = 0) -> dict[Address, list[bytes]]:
         """Each voter's encrypted shares (slot order), from the `VoteCast` events."""

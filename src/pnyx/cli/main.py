@@ -22,6 +22,7 @@ from pnyx.cli import (
     orderbook,
     run,
     task,
+    vote,
     wallet,
 )
 from pnyx.cli._context import Output
@@ -46,6 +47,7 @@ app.add_typer(task.app, name="task")
 app.add_typer(run.result_app, name="result")
 app.add_typer(devnet.app, name="devnet")
 app.add_typer(oracle.app, name="oracle")
+app.add_typer(vote.app, name="vote")
 app.command("run")(run.run)
 
 

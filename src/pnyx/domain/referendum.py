@@ -223,20 +223,35 @@ def compute_intermediate_result(
         PnyxInputError: the slot is out of range, a ballot has the wrong number of shares, or a
             voter appears twice.
     """
-    _check_slot(setup, slot)
-    voters: set[str] = set()
-    total = 0
+    received: dict[str, int] = {}
     for ballot in ballots:
         if len(ballot.shares) != setup.n:
             raise PnyxInputError(
                 f"{ballot.voter}'s ballot has {len(ballot.shares)} shares, not {setup.n}"
             )
-        if ballot.voter in voters:
+        if ballot.voter in received:
             raise PnyxInputError(f"{ballot.voter} voted twice")
-        voters.add(ballot.voter)
-        total = (total + ballot.share_for(slot)) % setup.prime
+        received[ballot.voter] = ballot.share_for(slot) if 0 <= slot < setup.n else 0
+    return combine_shares(setup, slot, received)
+
+
+def combine_shares(
+    setup: ReferendumSetup, slot: int, shares: Mapping[str, int]
+) -> IntermediateResult:
+    """What a worker posts from the shares it received (voter → its share for `slot`), e.g. after
+    decrypting them: their sum in the field.
+
+    Raises:
+        PnyxInputError: the slot is out of range or a share is not a field element.
+    """
+    _check_slot(setup, slot)
+    total = 0
+    for voter, share in shares.items():
+        if not 0 <= share < setup.prime:
+            raise PnyxInputError(f"{voter}'s share is not an element of the field")
+        total = (total + share) % setup.prime
     return IntermediateResult(
-        slot=slot, worker=setup.workers[slot], value=total, ballots=len(voters)
+        slot=slot, worker=setup.workers[slot], value=total, ballots=len(shares)
     )
 
 
