@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pnyx.config import REPO_DIR
-from pnyx.services.scheduler.assignment import is_least_loaded, needs_more
+from pnyx.services.scheduler.assignment import available_workers, needs_more
 from pnyx.services.scheduler.detectors import (
     ContributionDeadlineDetector,
     FinalDeadlineDetector,
@@ -16,6 +16,7 @@ from pnyx.services.scheduler.detectors import (
     RevealDeadlineDetector,
     WorkerLostDetector,
 )
+from pnyx.services.scheduler.policies import LeastLoaded, wins
 from pnyx.services.scheduler.workflow import (
     IllegalTransitionError,
     ReplicateState,
@@ -159,11 +160,17 @@ def test_needs_more_follows_the_consensus_rule(
 
 
 def test_least_loaded_worker_gets_the_work_first() -> None:
-    me: Any = SimpleNamespace(address="busy", lost=False, last_ping=100.0, max_tasks=2)
-    idle: Any = SimpleNamespace(address="idle", lost=False, last_ping=99.5, max_tasks=2)
+    me: Any = SimpleNamespace(address="busy", lost=False, last_ping=100.0, max_tasks=2, tee=False)
+    idle: Any = SimpleNamespace(address="idle", lost=False, last_ping=99.5, max_tasks=2, tee=False)
     replicates = [_replicate("busy", ReplicateState.RUNNING)]
-    assert not is_least_loaded(me, [me, idle], replicates, 100.0, 3.0)
-    assert is_least_loaded(idle, [me, idle], replicates, 100.0, 3.0)
+
+    def winners() -> list[str]:
+        available = available_workers([me, idle], replicates, 100.0, 3.0)
+        return [
+            c.address for c in available if wins(LeastLoaded(), "0x01", [], c, available, False)
+        ]
+
+    assert winners() == ["idle"]
     # an idle worker that stopped asking does not hold the others back
     idle.last_ping = 90.0
-    assert is_least_loaded(me, [me, idle], replicates, 100.0, 3.0)
+    assert winners() == ["busy"]

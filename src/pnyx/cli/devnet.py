@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from pathlib import Path
 from types import FrameType
 
 import typer
@@ -15,6 +16,7 @@ from pnyx.config import home_dir
 from pnyx.devnet.marketplace import start_marketplace
 from pnyx.devnet.oracles import OracleNodes, start_oracle_nodes
 from pnyx.services.oracle.config import Mechanism
+from pnyx.services.scheduler.config import POLICY_NAMES
 
 app = typer.Typer(help="Run a local marketplace.", no_args_is_help=True)
 
@@ -30,6 +32,16 @@ def up(
     oracles: bool = typer.Option(
         False, "--oracles", help="Also run an off-chain reporting feed: 4 nodes and a price source"
     ),
+    scheduler_policy: str = typer.Option(
+        "least-loaded",
+        "--scheduler-policy",
+        help=f"Who gets a task's replicates: {', '.join(POLICY_NAMES)}",
+    ),
+    social_graph: Path | None = typer.Option(
+        None,
+        "--social-graph",
+        help="Edge list of worker addresses ('addrA addrB' per line), for social-distance",
+    ),
 ) -> None:
     """Start anvil, deploy, fund dev accounts, register example apps and a dataset, publish their
     orders, and run the market, the result store, a scheduler and its workers as processes; with
@@ -37,9 +49,17 @@ def up(
     source."""
     out = output(ctx)
     home = home_dir()
+    _check_policy(scheduler_policy, social_graph)
     signal.signal(signal.SIGTERM, _interrupt)
     out.message("[bold]Starting the devnet…[/bold]")
-    market = start_marketplace(home, workers=workers, block_time_s=block_time or None, port=port)
+    market = start_marketplace(
+        home,
+        workers=workers,
+        block_time_s=block_time or None,
+        port=port,
+        scheduler_policy=scheduler_policy,
+        social_graph=social_graph,
+    )
     nodes: OracleNodes | None = None
     try:
         info = market.info()
@@ -75,6 +95,20 @@ def up(
             nodes.stop()
         market.stop()
         (home / "devnet.json").unlink(missing_ok=True)
+
+
+def _check_policy(policy: str, social_graph: Path | None) -> None:
+    """Refuses a bad choice before anything starts (the scheduler would only fail at start-up)."""
+    if policy not in POLICY_NAMES:
+        raise typer.BadParameter(
+            f"unknown policy {policy!r}: choose one of {', '.join(POLICY_NAMES)}",
+            param_hint="--scheduler-policy",
+        )
+    if policy == "social-distance" and (social_graph is None or not social_graph.is_file()):
+        raise typer.BadParameter(
+            "the social-distance policy needs an existing edge-list file",
+            param_hint="--social-graph",
+        )
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

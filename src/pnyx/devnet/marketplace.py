@@ -149,8 +149,13 @@ def start_marketplace(
     byzantine_workers: int = 0,
     tee_workers: int = 1,
     port: int | None = None,
+    scheduler_policy: str | None = None,
+    social_graph: Path | None = None,
 ) -> Marketplace:
-    """Starts everything; the caller stops it (`with start_marketplace(...) as market:`)."""
+    """Starts everything; the caller stops it (`with start_marketplace(...) as market:`).
+
+    `scheduler_policy` names the scheduler's selection policy (PNYX_SCHEDULER_POLICY, default
+    least-loaded); `social_graph` is the edge-list file the social-distance policy reads."""
     home.mkdir(parents=True, exist_ok=True)
     devnet = start_devnet(
         port=port,
@@ -220,6 +225,7 @@ def start_marketplace(
                 "PNYX_SCHEDULER_DIR": str(home / "scheduler"),
                 "PNYX_SCHEDULER_HEARTBEAT_S": str(heartbeat_s),
                 "PNYX_SCHEDULER_SMS_URL": urls["sms"],
+                **_policy_env(scheduler_policy, social_graph),
             },
             logs / "scheduler.log",
             f"{urls['scheduler']}/v1/health",
@@ -242,6 +248,15 @@ def start_marketplace(
         market.stop()
         raise
     return market
+
+
+def _policy_env(policy: str | None, social_graph: Path | None) -> dict[str, str]:
+    env = {}
+    if policy:
+        env["PNYX_SCHEDULER_POLICY"] = policy
+    if social_graph is not None:
+        env["PNYX_SCHEDULER_SOCIAL_GRAPH"] = str(social_graph.resolve())
+    return env
 
 
 def _fund(devnet: Devnet) -> None:

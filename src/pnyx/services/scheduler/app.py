@@ -18,6 +18,7 @@ from pnyx.domain._hex import to_address
 from pnyx.errors import ConfigError
 from pnyx.services.scheduler.config import SchedulerSettings
 from pnyx.services.scheduler.engine import Engine
+from pnyx.services.scheduler.policies import make_policy
 from pnyx.services.scheduler.router import router
 from pnyx.services.scheduler.service import SchedulerService
 from pnyx.store.db import Database
@@ -39,6 +40,7 @@ def build_service(settings: SchedulerSettings) -> SchedulerService:
         account=account,
         results=ResultStoreClient(settings.result_store_url),
         sms=SmsClient(settings.sms_url) if settings.sms_url else None,
+        policy=make_policy(settings, protocol),
     )
 
 

@@ -1,9 +1,12 @@
-"""Who gets which replicate: only the replicates the consensus still needs, to the least-loaded
-worker, never twice the same task to the same worker."""
+"""Who gets which replicate: only the replicates the consensus still needs, never twice the same
+task to the same worker, and among the workers available now the one the pool's selection policy
+prefers (pnyx.services.scheduler.policies)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pnyx.domain.consensus import needs_more_contributions
@@ -57,33 +60,39 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def load_of(worker: str, replicates: list[ReplicateRow]) -> int:
-    """Active (not final, not lost) replicates a worker holds."""
-    return sum(
-        1
-        for r in replicates
-        if r.worker == worker
-        and r.state not in FINAL_REPLICATE_STATES
-        and r.state != ReplicateState.WORKER_LOST
+@dataclass(frozen=True)
+class Candidate:
+    """A worker that could take a replicate now: alive, asking, below its max_tasks."""
+
+    address: str
+    load: int  # active replicates (`load_of`)
+    tee: bool
+
+
+def available_workers(
+    workers: Iterable[WorkerRow],
+    replicates: Iterable[ReplicateRow],
+    wall_now: float,
+    window_s: float,
+) -> list[Candidate]:
+    """The workers not lost that pinged within `window_s` and hold fewer active replicates than
+    their max_tasks: those who would take work if it were offered now. A worker that stopped
+    asking must not hold a task back from the others."""
+    loads = Counter(r.worker for r in replicates if _is_active(r))
+    return [
+        Candidate(address=w.address, load=loads[w.address], tee=w.tee)
+        for w in workers
+        if not w.lost and wall_now - w.last_ping <= window_s and loads[w.address] < w.max_tasks
+    ]
+
+
+def _is_active(replicate: ReplicateRow) -> bool:
+    return (
+        replicate.state not in FINAL_REPLICATE_STATES
+        and replicate.state != ReplicateState.WORKER_LOST
     )
 
 
-def is_least_loaded(
-    worker: WorkerRow,
-    workers: list[WorkerRow],
-    replicates: list[ReplicateRow],
-    wall_now: float,
-    window_s: float,
-) -> bool:
-    """Whether no other live worker that asked recently carries fewer replicates: work goes to the
-    least-loaded first: a burst of tasks spreads evenly, not to whoever polls fastest."""
-    mine = load_of(worker.address, replicates)
-    if mine >= worker.max_tasks:
-        return False
-    for other in workers:
-        if other.address == worker.address or other.lost or wall_now - other.last_ping > window_s:
-            continue
-        theirs = load_of(other.address, replicates)
-        if theirs < mine and theirs < other.max_tasks:
-            return False
-    return True
+def load_of(worker: str, replicates: list[ReplicateRow]) -> int:
+    """Active (not final, not lost) replicates a worker holds."""
+    return sum(1 for r in replicates if r.worker == worker and _is_active(r))

@@ -8,6 +8,9 @@ from pathlib import Path
 from pnyx.config import home_dir, setting
 from pnyx.errors import ConfigError
 
+# Selection policies (pnyx.services.scheduler.policies, docs/scheduler-policies.md).
+POLICY_NAMES = ("least-loaded", "random", "social-distance", "failure-aware")
+
 
 @dataclass(frozen=True)
 class SchedulerSettings:
@@ -26,6 +29,18 @@ class SchedulerSettings:
     start_block: int = 0
     # The SMS that holds TEE tasks' enclave challenges; without one, TEE deals are not run.
     sms_url: str | None = None
+    # Who of the available workers gets a task's next replicate; the social-distance policy reads
+    # its edge list of worker addresses from `social_graph`.
+    policy: str = "least-loaded"
+    social_graph: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICY_NAMES:
+            raise ConfigError(
+                f"unknown scheduler policy {self.policy!r}: choose one of {', '.join(POLICY_NAMES)}"
+            )
+        if self.policy == "social-distance" and self.social_graph is None:
+            raise ConfigError("the social-distance policy needs PNYX_SCHEDULER_SOCIAL_GRAPH")
 
     @classmethod
     def from_env(cls) -> SchedulerSettings:
@@ -36,6 +51,7 @@ class SchedulerSettings:
             return value
 
         root = Path(setting("scheduler", "dir") or home_dir() / "scheduler")
+        social_graph = setting("scheduler", "social_graph")
         heartbeat = float(setting("scheduler", "heartbeat_s") or 2.0)
         return cls(
             chain_url=setting("chain", "url") or "http://127.0.0.1:8545",
@@ -53,4 +69,6 @@ class SchedulerSettings:
             lost_after_s=float(setting("scheduler", "lost_after_s") or heartbeat * 1.5),
             start_block=int(setting("scheduler", "start_block") or 0),
             sms_url=setting("scheduler", "sms_url") or None,
+            policy=setting("scheduler", "policy") or "least-loaded",
+            social_graph=Path(social_graph) if social_graph else None,
         )

@@ -86,6 +86,7 @@ class Engine:
 
     # ─── Lifecycle ───
     def start(self) -> None:
+        log.info("selection policy: %s", self.service.policy.name)
         self._grace_workers()
         self._thread = threading.Thread(target=self._run, name="scheduler-engine", daemon=True)
         self._thread.start()
@@ -126,6 +127,7 @@ class Engine:
             self._track_transactions()
             self._start_tasks()
             self._sync_with_chain()
+            self.service.policy.refresh(block - self.service.settings.confirmations)
             self._synced_block, self._synced_at = block, time.monotonic()
         self.service.chain_now = max(self.service.chain_now, int(time.time()))
         self._run_detectors()

@@ -47,8 +47,9 @@ from pnyx.errors import (
     PnyxError,
     PnyxInputError,
 )
-from pnyx.services.scheduler.assignment import is_least_loaded, needs_more
+from pnyx.services.scheduler.assignment import available_workers, needs_more
 from pnyx.services.scheduler.config import SchedulerSettings
+from pnyx.services.scheduler.policies import LeastLoaded, SelectionPolicy, wins
 from pnyx.services.scheduler.workflow import (
     FINAL_REPLICATE_STATES,
     FINAL_TASK_STATES,
@@ -88,6 +89,7 @@ class SchedulerService:
     account: LocalAccount
     results: ResultStoreClient
     sms: SmsClient | None = None
+    policy: SelectionPolicy = field(default_factory=LeastLoaded)
     lock: threading.RLock = field(default_factory=threading.RLock)
     chain_now: int = 0
     block_number: int = -1
@@ -187,9 +189,11 @@ class SchedulerService:
             me = session.get(WorkerRow, worker)
             assert me is not None
             me.last_ping, me.lost = time.time(), False
-            active = self._active_replicates(session)
+            active = self.store.replicates_not_in(session, FINAL_REPLICATE_STATES)
             window = self.settings.heartbeat_s * 1.5
-            if not is_least_loaded(me, self.store.workers(session), active, time.time(), window):
+            available = available_workers(self.store.workers(session), active, time.time(), window)
+            mine = next((c for c in available if c.address == worker), None)
+            if mine is None:  # at its max_tasks
                 return None
             open_tasks = self._open_tasks(session)
             by_task = self.store.replicates_of_tasks(session, [t.task_id for t in open_tasks])
@@ -204,6 +208,8 @@ class SchedulerService:
                     deal.trust, replicates
                 ):
                     continue
+                if not wins(self.policy, task.task_id, replicates, mine, available, deal.is_tee):
+                    continue  # a candidate the pool's policy prefers will ask soon
                 return self._assign(session, task, deal, worker, replicates, worker_weight(score))
             return None
 
@@ -536,9 +542,6 @@ class SchedulerService:
     def _open_tasks(self, session: Any) -> list[TaskRow]:
         tasks = self.store.tasks_in(session, {T.INITIALIZED, T.RUNNING})
         return sorted(tasks, key=lambda t: (self.deal(t.deal_id).contribution_deadline, t.idx))
-
-    def _active_replicates(self, session: Any) -> list[ReplicateRow]:
-        return self.store.replicates_not_in(session, FINAL_REPLICATE_STATES)
 
     @staticmethod
     def _replicate(session: Any, task_id: str, worker: str) -> ReplicateRow | None:
