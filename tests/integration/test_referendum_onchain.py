@@ -18,6 +18,8 @@ from pnyx.chain import contract_errors as errors
 from pnyx.chain.referendum import Referendum
 from pnyx.chain.signing import dev_account
 from pnyx.domain._hex import keccak
+from pnyx.domain.groups import draw_group
+from pnyx.domain.numbering import an
 from pnyx.domain.referendum import (
     Ballot,
     ReferendumSetup,
@@ -27,7 +29,7 @@ from pnyx.domain.referendum import (
     tally,
     verify,
 )
-from pnyx.domain.selection import WorkerSelection, select_workers
+from pnyx.domain.selection import WorkerSelection, arrangement_seed, select_workers
 from pnyx.types import Address
 from tests.helpers.world import World
 
@@ -160,12 +162,15 @@ def test_a_wrong_selection_reverts(world: World) -> None:
     swapped = [positions[1], positions[0], *positions[2:]]
     with pytest.raises(errors.ReferendumWrongSelection):
         poll.referendum.initiate(world.owner, RID, poll.selection.seed, swapped)
-    with pytest.raises(errors.ReferendumWrongSelection):
-        poll.referendum.initiate(world.owner, RID, keccak(b"another seed"), positions)
+    # a small poll: the chain computes AN of the recorded order and accepts no other seed, even one
+    # whose draw the positions are
+    other = keccak(b"another seed")
+    with pytest.raises(errors.ReferendumWrongSeed):
+        poll.referendum.initiate(world.owner, RID, other, draw_group(other, PARTICIPANTS, N))
     with pytest.raises(errors.ReferendumNotInitiator):
         poll.referendum.initiate(poll.accounts[0], RID, poll.selection.seed, positions)
-    # the seed from AN itself (it fits a word here) is the one Python derived
-    poll.referendum.initiate_from_number(world.owner, RID, poll.selection.number, positions)
+    assert poll.referendum.ledger_number(RID) == poll.selection.number
+    poll.referendum.initiate(world.owner, RID, poll.selection.seed, positions)
     assert poll.referendum.info(RID).seed == poll.selection.seed
     with pytest.raises(errors.ReferendumAlreadyInitiated):
         poll.referendum.post_intent(poll.accounts[-1], RID)
@@ -203,3 +208,59 @@ def test_double_votes_late_votes_and_outsiders_revert(world: World) -> None:
     world.client.increase_time(WORK_PERIOD)
     with pytest.raises(errors.ReferendumWorkNotOpen):  # too late
         referendum.post_intermediate(poll.workers[1], RID, 1)
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_the_chain_numbers_the_intents_like_python(world: World, case: int) -> None:
+    """AN of the recorded intent order, accumulated on chain as intents arrive, equals
+    `pnyx.domain.numbering.an` for random small polls: any size, any subset, any order."""
+    rng = random.Random(case)
+    p = rng.randint(1, 14)
+    accounts = _funded(world, p, first=400 + 20 * case)
+    posters = rng.sample(accounts, rng.randint(0, p))
+    referendum = _created(world, accounts, n=1, t=1)
+    participants = [a.address.lower() for a in accounts]
+    for count, poster in enumerate(posters):
+        expected = an([q.address.lower() for q in posters[:count]], participants)
+        assert referendum.ledger_number(RID) == expected
+        referendum.post_intent(poster, RID)
+    assert referendum.ledger_number(RID) == an([q.address.lower() for q in posters], participants)
+
+
+def test_the_largest_small_poll_and_the_first_large_one(world: World) -> None:
+    """57 participants all posting in reverse order: AN is 256 bits and still computed on chain.
+    58: AN no longer fits; the contract accepts the initiator's seed and only the audit of the
+    recorded order can tell a seed that is not AN's."""
+    accounts = _funded(world, 58, first=700)
+    small = _created(world, accounts[:57], n=3, t=2)
+    for poster in reversed(accounts[:57]):
+        small.post_intent(poster, RID)
+    participants = [a.address.lower() for a in accounts[:57]]
+    number = an([a.address.lower() for a in reversed(accounts[:57])], participants)
+    assert number.bit_length() == 256 and small.ledger_number(RID) == number
+    gas = small.initiate(
+        world.owner, RID, arrangement_seed(number), draw_group(arrangement_seed(number), 57, 3)
+    )
+    assert int(gas["gasUsed"]) < 700_000
+
+    large = _created(world, accounts, n=3, t=2)
+    with pytest.raises(errors.ReferendumTooLargeForLedgerNumber):
+        large.ledger_number(RID)
+    large.post_intent(accounts[0], RID)
+    chosen = keccak(b"the initiator's favourite seed")
+    large.initiate(world.owner, RID, chosen, draw_group(chosen, 58, 3))
+    assert large.info(RID).seed == chosen  # accepted: only `pnyx vote verify` catches it
+
+
+def _funded(world: World, count: int, *, first: int) -> list[LocalAccount]:
+    accounts = [dev_account(first + i, MNEMONIC) for i in range(count)]
+    for account in accounts:
+        world.client.send_ether(world.owner, account.address, 10**17)
+    return sorted(accounts, key=lambda a: int(a.address, 16))
+
+
+def _created(world: World, accounts: list[LocalAccount], *, n: int, t: int) -> Referendum:
+    referendum = Referendum.deploy(world.client, world.owner)
+    end = world.client.timestamp() + VOTE_PERIOD
+    referendum.create(world.owner, RID, [a.address for a in accounts], n, t, end, end + WORK_PERIOD)
+    return referendum

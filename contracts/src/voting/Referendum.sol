@@ -12,14 +12,14 @@ import {WorkerSelection} from "./WorkerSelection.sol";
 /// @dev Phases of a referendum `id`:
 /// 1. `create` (anyone, the initiator): the participants in ascending order, n workers, threshold t, deadlines.
 /// 2. Posting: each participant may `postIntent` once, with the public key that its shares are encrypted to if it
-///    is selected. The order of the `IntentPosted` events (their `order`
-///    field) is the ledger order V of the paper; `seed = keccak256(AN(V, P))` as minimal big-endian bytes is
-///    computed off chain (`pnyx.domain.selection.select_workers`), since AN is a big integer. Anyone can recompute
-///    it from the events and check the `Initiated` seed. When AN fits in a uint256 (small polls) the initiator may
-///    give AN itself to `initiateFromNumber`, and the chain hashes it (`WorkerSelection.seedOf`); that AN equals
-///    the arrangement number of the recorded order is still checked off chain.
-/// 3. `initiate` (the initiator, closes posting): the contract checks `WorkerSelection.verify(seed, |P|, n,
-///    positions)` and records the workers; the worker at `positions[i]` holds share slot i (evaluation point i+1).
+///    is selected. The order of the `IntentPosted` events (their `order` field) is the ledger order V of the
+///    paper; the seed is keccak256(AN(V, P)) as minimal big-endian bytes (`pnyx.domain.selection`).
+/// 3. `initiate` (the initiator, closes posting): in a poll of at most `LEDGER_AN_MAX_PARTICIPANTS` the contract
+///    computes AN of the recorded order itself (it fits a word; PN accumulates as intents arrive) and accepts only
+///    its seed, so the initiator cannot choose the workers. In a larger poll AN is a big integer computed off
+///    chain and the given seed is trusted, to be audited from the `IntentPosted` events (`pnyx vote verify`).
+///    Either way the contract checks `WorkerSelection.verify(seed, |P|, n, positions)` and records the workers;
+///    the worker at `positions[i]` holds share slot i (evaluation point i+1).
 /// 4. Voting, until `voteEnd`: each participant `castVote`s once, n encrypted shares (one per slot), kept only in
 ///    the `VoteCast` event's data, never in storage.
 /// 5. Working, from `voteEnd` until `workEnd`: each worker posts its intermediate result once.
@@ -30,6 +30,8 @@ import {WorkerSelection} from "./WorkerSelection.sol";
 contract Referendum {
     /// @notice The field of the Shamir shares (`pnyx.domain.shamir.PRIME`).
     uint256 public constant PRIME = 2 ** 255 - 19;
+    /// @notice Up to this many participants, AN(V, P) < Σ_u p!/(p−u)! < 2^256: the chain computes the seed.
+    uint256 public constant LEDGER_AN_MAX_PARTICIPANTS = 57;
 
     struct Poll {
         address initiator;
@@ -44,6 +46,8 @@ contract Referendum {
         uint8 posted;
         bytes32 seed;
         uint256 tally;
+        uint256 postedBits; // small polls: bit j set once participant j posted its intent
+        uint256 orderRank; // small polls: PN of the intents so far
         address[] participants;
         address[] workers;
         uint8[] postedSlots;
@@ -79,6 +83,8 @@ contract Referendum {
     error ReferendumAlreadyInitiated(bytes32 id);
     error ReferendumNotInitiated(bytes32 id);
     error ReferendumWrongSelection(bytes32 seed);
+    error ReferendumWrongSeed(bytes32 given, bytes32 expected);
+    error ReferendumTooLargeForLedgerNumber(uint256 participants);
     error ReferendumVotingClosed(uint64 voteEnd);
     error ReferendumAlreadyVoted(address voter);
     error ReferendumWrongShareCount(uint256 given, uint256 n);
@@ -128,20 +134,15 @@ contract Referendum {
         _mark(poll, msg.sender, INTENT);
         uint32 order = poll.intents;
         poll.intents = order + 1;
+        if (poll.participants.length <= LEDGER_AN_MAX_PARTICIPANTS) _recordOrder(poll, msg.sender, order);
         emit IntentPosted(id, msg.sender, order, boxKey);
     }
 
     /// @notice Close posting and record the workers: `positions` (into the ascending participants, in share-slot
-    /// order) must be the selection `seed` makes. The seed is keccak256(AN of the recorded intent order), computed
-    /// off chain and checkable by anyone from the `IntentPosted` events.
+    /// order) must be the selection `seed` makes, and the seed keccak256(AN of the recorded intent order) — checked
+    /// here for small polls, off chain from the `IntentPosted` events for larger ones.
     function initiate(bytes32 id, bytes32 seed, uint256[] calldata positions) external {
         _initiate(id, seed, positions);
-    }
-
-    /// @notice `initiate` from the arrangement number AN itself, for polls where it fits in a uint256: the chain
-    /// derives the seed.
-    function initiateFromNumber(bytes32 id, uint256 number, uint256[] calldata positions) external {
-        _initiate(id, WorkerSelection.seedOf(number), positions);
     }
 
     /// @notice The caller's vote: one (encrypted) share per worker, in share-slot order. Kept in the event only.
@@ -189,6 +190,14 @@ contract Referendum {
     }
 
     // ─── Views ───
+
+    /// @notice AN(V, P) of the intents recorded so far, for polls of at most `LEDGER_AN_MAX_PARTICIPANTS`.
+    function ledgerNumber(bytes32 id) external view returns (uint256) {
+        Poll storage poll = _existing(id);
+        uint256 p = poll.participants.length;
+        if (p > LEDGER_AN_MAX_PARTICIPANTS) revert ReferendumTooLargeForLedgerNumber(p);
+        return _ledgerNumber(poll);
+    }
 
     /// @notice The interpolation at 0 of the first t posted results (reverts with fewer than t).
     function interpolatedTally(bytes32 id) external view returns (uint256) {
@@ -258,6 +267,10 @@ contract Referendum {
         if (msg.sender != poll.initiator) revert ReferendumNotInitiator(msg.sender);
         if (poll.initiated) revert ReferendumAlreadyInitiated(id);
         if (block.timestamp >= poll.voteEnd) revert ReferendumVotingClosed(poll.voteEnd);
+        if (poll.participants.length <= LEDGER_AN_MAX_PARTICIPANTS) {
+            bytes32 expected = WorkerSelection.seedOf(_ledgerNumber(poll));
+            if (seed != expected) revert ReferendumWrongSeed(seed, expected);
+        }
         if (!WorkerSelection.verify(seed, poll.participants.length, poll.n, positions)) {
             revert ReferendumWrongSelection(seed);
         }
@@ -271,6 +284,59 @@ contract Referendum {
         poll.seed = seed;
         poll.initiated = true;
         emit Initiated(id, seed, positions, workers);
+    }
+
+    /// @dev PN(V) = Σ_i i! · #{k < i : y_k < y_i}, accumulated as the intents arrive: the earlier voters below
+    /// the new one are the posted bits below its index.
+    function _recordOrder(Poll storage poll, address participant, uint256 order) private {
+        uint256 index = poll.participantIndex[participant] - 1;
+        uint256 bits = poll.postedBits;
+        poll.orderRank += _popcount(bits & ((1 << index) - 1)) * _factorial(order);
+        poll.postedBits = bits | (1 << index);
+    }
+
+    /// @dev AN(V, P) = Σ_{i<v} p!/(p−i)! + CN · v! + PN, where CN = C(p, v) − 1 − Σ_i C(p−1−s_i, v−i) over the
+    /// posted indexes s_0 < s_1 < … (`pnyx.domain.numbering`, the same closed form).
+    function _ledgerNumber(Poll storage poll) private view returns (uint256) {
+        uint256 p = poll.participants.length;
+        uint256 v = poll.intents;
+        uint256 shorter;
+        uint256 falling = 1; // p!/(p−i)!
+        for (uint256 i; i < v; ++i) {
+            shorter += falling;
+            falling *= p - i;
+        }
+        uint256 bits = poll.postedBits;
+        uint256 below;
+        uint256 rank;
+        for (uint256 s; s < p; ++s) {
+            if ((bits >> s) & 1 == 0) continue;
+            below += _binomial(p - 1 - s, v - rank);
+            ++rank;
+        }
+        return shorter + (_binomial(p, v) - 1 - below) * _factorial(v) + poll.orderRank;
+    }
+
+    function _binomial(uint256 n, uint256 k) private pure returns (uint256 result) {
+        if (k > n) return 0;
+        if (k > n - k) k = n - k;
+        result = 1;
+        for (uint256 i = 1; i <= k; ++i) {
+            result = result * (n - k + i) / i; // C(n−k+i, i): exact at every step
+        }
+    }
+
+    function _factorial(uint256 n) private pure returns (uint256 result) {
+        result = 1;
+        for (uint256 i = 2; i <= n; ++i) {
+            result *= i;
+        }
+    }
+
+    function _popcount(uint256 x) private pure returns (uint256 count) {
+        for (; x != 0; ++count) {
+            x &= x - 1;
+        }
     }
 
     function _mark(Poll storage poll, address account, uint256 flag) private {

@@ -1136,6 +1136,12 @@ class ReferendumParticipantsNotSorted(ContractRevert):
     error_name = "ReferendumParticipantsNotSorted"
 
 
+class ReferendumTooLargeForLedgerNumber(ContractRevert):
+    """Reverted with `ReferendumTooLargeForLedgerNumber(uint256)`."""
+
+    error_name = "ReferendumTooLargeForLedgerNumber"
+
+
 class ReferendumUnknown(ContractRevert):
     """Reverted with `ReferendumUnknown(bytes32)`."""
 
@@ -1158,6 +1164,12 @@ class ReferendumWorkNotOpen(ContractRevert):
     """Reverted with `ReferendumWorkNotOpen(uint64,uint64)`."""
 
     error_name = "ReferendumWorkNotOpen"
+
+
+class ReferendumWrongSeed(ContractRevert):
+    """Reverted with `ReferendumWrongSeed(bytes32,bytes32)`."""
+
+    error_name = "ReferendumWrongSeed"
 
 
 class ReferendumWrongSelection(ContractRevert):
@@ -1469,10 +1481,12 @@ BY_NAME: dict[str, type[ContractRevert]] = {
     "ReferendumNotParticipant": ReferendumNotParticipant,
     "ReferendumNotWorker": ReferendumNotWorker,
     "ReferendumParticipantsNotSorted": ReferendumParticipantsNotSorted,
+    "ReferendumTooLargeForLedgerNumber": ReferendumTooLargeForLedgerNumber,
     "ReferendumUnknown": ReferendumUnknown,
     "ReferendumValueOutOfField": ReferendumValueOutOfField,
     "ReferendumVotingClosed": ReferendumVotingClosed,
     "ReferendumWorkNotOpen": ReferendumWorkNotOpen,
+    "ReferendumWrongSeed": ReferendumWrongSeed,
     "ReferendumWrongSelection": ReferendumWrongSelection,
     "ReferendumWrongShareCount": ReferendumWrongShareCount,
     "ReferendumWrongTally": ReferendumWrongTally,

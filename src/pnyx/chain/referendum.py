@@ -5,10 +5,11 @@ workers, secret-shared votes, the workers' intermediate results and the outcome.
 What the chain checks: the participants are sorted and each acts once per phase; the claimed
 selection is the draw of the given seed (`WorkerSelection.verify`); deadlines; only workers post
 intermediate results, once each; the outcome is the Lagrange interpolation at 0 (mod 2²⁵⁵ − 19) of
-the first t posted results. What it does not check: that the seed is keccak256(AN) of the recorded
-intent order (AN is a big integer: `intent_order` + `pnyx.domain.selection.select_workers`
-recompute it), the content of the encrypted shares, and the consistency of the results beyond the
-first t (`pnyx.domain.referendum.verify` over `intermediate_results`)."""
+the first t posted results; and, in polls of at most 57 participants, that the seed is keccak256(AN)
+of the recorded intent order (it computes AN itself). What it does not check: that seed in larger
+polls (AN is a big integer there: `intent_order` + `pnyx.domain.selection.select_workers` recompute
+it), the content of the encrypted shares, and the consistency of the results beyond the first t
+(`pnyx.domain.referendum.verify` over `intermediate_results`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from pnyx.domain.referendum import IntermediateResult, ReferendumSetup
 from pnyx.types import Address
 
 NAME = "Referendum"
+# Up to this many participants the contract computes AN itself and accepts only its seed.
+LEDGER_AN_MAX_PARTICIPANTS = 57
 
 
 @dataclass(frozen=True)
@@ -101,17 +104,6 @@ class Referendum:
         )
         return self.client.transact(initiator, fn)
 
-    def initiate_from_number(
-        self,
-        initiator: LocalAccount,
-        referendum_id: str | bytes,
-        number: int,
-        positions: Sequence[int],
-    ) -> TxReceipt:
-        """`initiate` with the arrangement number itself (only for AN < 2²⁵⁶)."""
-        fn = self.contract.functions.initiateFromNumber(_id(referendum_id), number, list(positions))
-        return self.client.transact(initiator, fn)
-
     def cast_vote(
         self, voter: LocalAccount, referendum_id: str | bytes, encrypted_shares: Sequence[bytes]
     ) -> TxReceipt:
@@ -154,6 +146,11 @@ class Referendum:
     def workers(self, referendum_id: str | bytes) -> list[Address]:
         raw = self.client.call(self.contract.functions.workersOf(_id(referendum_id)))
         return [Address(str(a)) for a in raw]
+
+    def ledger_number(self, referendum_id: str | bytes) -> int:
+        """AN of the intents recorded so far, as the chain computes it (polls of at most
+        `LEDGER_AN_MAX_PARTICIPANTS`)."""
+        return int(self.client.call(self.contract.functions.ledgerNumber(_id(referendum_id))))
 
     def interpolated_tally(self, referendum_id: str | bytes) -> int:
         return int(self.client.call(self.contract.functions.interpolatedTally(_id(referendum_id))))

@@ -4,7 +4,8 @@
 2. `join` — each participant posts an intent, with the X25519 public key its vote shares are to be
    sealed to should it be selected; the intents' ledger order seeds the selection.
 3. `initiate` — the initiator computes the selection from the recorded order (AN → seed →
-   Fisher–Yates) and the contract checks the draw.
+   Fisher–Yates); the contract checks the draw and, in polls of up to 57 participants, that the
+   seed is that of the recorded order (it computes AN itself).
 4. `cast` — a voter shares its vote (Shamir, degree t − 1) and seals share i to worker i.
 5. `work` — after the vote deadline, a worker opens its shares from the `VoteCast` events, sums
    them and posts its intermediate result.
