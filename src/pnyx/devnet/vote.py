@@ -22,7 +22,7 @@ from rich.table import Table
 
 from pnyx.chain.client import ChainClient
 from pnyx.chain.node import DEV_MNEMONIC, AnvilNode
-from pnyx.chain.referendum import Referendum
+from pnyx.chain.referendum import LEDGER_AN_MAX_PARTICIPANTS, Referendum
 from pnyx.chain.signing import dev_account
 from pnyx.domain._hex import to_address
 from pnyx.domain.collusion import (
@@ -90,9 +90,14 @@ def run_vote_demo(
 
         _each(console, "intents (ledger order)", rng.sample(people, len(people)), rid, referendum)
         selection = votes.initiate(referendum, initiator, rid)
+        checked = (
+            "AN computed by the contract itself, draw checked"
+            if voters <= LEDGER_AN_MAX_PARTICIPANTS
+            else "draw checked on chain, AN audited off chain"
+        )
         console.print(
             f"Workers drawn from the intents' order (AN has {selection.number.bit_length()} bits,"
-            f" seed {selection.seed.hex()[:16]}…), checked on chain:"
+            f" seed {selection.seed.hex()[:16]}…; {checked}):"
         )
         for slot, address in enumerate(selection.workers):
             console.print(f"  slot {slot}: {to_address(address)}")
