@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pnyx.api.schemas.scheduler import TaskRead
@@ -24,6 +25,8 @@ def test_failure_aware_scheduler_completes_a_replicated_task_and_learns_it(tmp_p
     ) as market:
         scheduler = market.services["scheduler"]
         assert "selection policy: failure-aware" in scheduler.tail(20_000)
+        metrics = httpx.get(f"{market.urls['scheduler']}/v1/metrics", timeout=5).json()
+        assert metrics["policy"] == "failure-aware"
         matched, task_id = purchase(
             market, RunRequest(app=market.assets["wasm_app"], trust=8, args="a b a")
         )

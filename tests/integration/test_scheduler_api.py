@@ -828,9 +828,16 @@ def test_metrics_count_workers_tasks_and_replicates(pool: Pool, world: World) ->
     response = pool.api.get("/v1/metrics")
 
     assert empty.status_code == 200
-    assert empty.json() == {"workers_alive": 0, "workers_lost": 0, "tasks": {}, "replicates": {}}
+    assert empty.json() == {
+        "policy": "least-loaded",
+        "workers_alive": 0,
+        "workers_lost": 0,
+        "tasks": {},
+        "replicates": {},
+    }
     assert response.status_code == 200
     assert response.json() == {
+        "policy": "least-loaded",
         "workers_alive": 2,
         "workers_lost": 0,
         "tasks": {"RUNNING": 1},

@@ -148,6 +148,7 @@ class WorkerReplicate(BaseModel):
 
 
 class MetricsRead(BaseModel):
+    policy: str  # the pool's selection policy (PNYX_SCHEDULER_POLICY)
     workers_alive: int
     workers_lost: int
     tasks: dict[str, int]

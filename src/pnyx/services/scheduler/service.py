@@ -459,6 +459,7 @@ class SchedulerService:
             for replicate in session.query(ReplicateRow).all():
                 replicates[replicate.state] = replicates.get(replicate.state, 0) + 1
         return MetricsRead(
+            policy=self.policy.name,
             workers_alive=sum(1 for w in workers if not w.lost and w.last_ping),
             workers_lost=sum(1 for w in workers if w.lost),
             tasks=tasks,
