@@ -27,6 +27,8 @@ from pnyx.chain.reverts import from_web3_error
 from pnyx.errors import ChainError, TransactionError
 
 _GAS_MARGIN = 1.2
+_ESTIMATE_ATTEMPTS = 3
+_ESTIMATE_RETRY_S = 0.25
 RECEIPT_POLL_FIRST_S = 0.01
 RECEIPT_POLL_MAX_S = 0.2
 # View calls: a node error is retried this many times in all, waiting CALL_RETRY_S × attempt.
@@ -90,12 +92,7 @@ class ChainClient:
         sender = account.address
         base: dict[str, Any] = {"from": sender, "value": value, "chainId": self.chain_id}
         if gas is None:
-            try:
-                gas = int(fn.estimate_gas(base) * _GAS_MARGIN)
-            except ContractLogicError as exc:
-                raise from_web3_error(exc) from None
-            except (Web3RPCError, OSError) as exc:
-                raise ChainError(f"gas estimation failed: {exc}") from exc
+            gas = self._estimate(fn, base)
         max_fee, priority = self._fee_caps()
         with self._lock:
             nonce = self._next_nonce(sender)
@@ -119,6 +116,21 @@ class ChainClient:
         if receipt["status"] != 1:
             raise self._revert_of(tx, receipt)
         return receipt
+
+    def _estimate(self, fn: Any, base: dict[str, Any]) -> int:
+        """Gas with a margin; a revert raises its named error at once. A node error is retried a
+        few times: estimation is read-only, and a node producing a block can briefly answer that
+        the block it was asked about is out of range (seen with anvil under load)."""
+        for attempt in range(_ESTIMATE_ATTEMPTS):
+            try:
+                return int(fn.estimate_gas(base) * _GAS_MARGIN)
+            except ContractLogicError as exc:
+                raise from_web3_error(exc) from None
+            except (Web3RPCError, OSError) as exc:
+                if attempt + 1 == _ESTIMATE_ATTEMPTS:
+                    raise ChainError(f"gas estimation failed: {exc}") from exc
+                time.sleep(_ESTIMATE_RETRY_S * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def send_ether(self, account: LocalAccount, to: str, wei: int) -> TxReceipt:
         """A plain ether transfer (gas money for a new account), through the same nonce and fee

@@ -27,7 +27,7 @@ from pnyx.clients.sms import SmsClient
 from pnyx.domain._hex import keccak, to_bytes
 from pnyx.domain.deal import Deal
 from pnyx.domain.views import ContributionStatus, TaskStatus
-from pnyx.errors import PnyxError, ServiceError
+from pnyx.errors import ChainError, ContractRevert, PnyxError, ServiceError
 from pnyx.sdk import Worker
 from pnyx.services.worker.config import WorkerSettings
 from pnyx.services.worker.enclave import Enclave, SimulatedEnclave, load_platform
@@ -179,9 +179,20 @@ class WorkerAgent:
             if action is None or action in WAITING:
                 action = self._report_computed(job)
             while action not in ("PLEASE_COMPLETE", "PLEASE_ABORT") and not self.stopping.is_set():
-                action = (
-                    self._act(job, action) or job.wait_action(self.heartbeat_s) or "PLEASE_WAIT"
-                )
+                try:
+                    reply = self._act(job, action)
+                except ContractRevert:
+                    raise  # the protocol said no: retrying would say no again
+                except ChainError as exc:
+                    # The node, not the protocol (unreachable, busy, a receipt that did not come):
+                    # every action checks the chain before sending, so trying again is safe.
+                    log.warning(
+                        "%s: %s for %s hit a node error, retrying: %s",
+                        self.settings.name, action, task_id, exc,
+                    )  # fmt: skip
+                    action = job.wait_action(self.heartbeat_s) or action
+                    continue
+                action = reply or job.wait_action(self.heartbeat_s) or "PLEASE_WAIT"
         except Exception as exc:  # a replicate thread must never die silently: report, then stop
             log.warning(
                 "%s: replicate %s failed: %s", self.settings.name, task_id, exc, exc_info=True
