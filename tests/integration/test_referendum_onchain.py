@@ -30,6 +30,7 @@ from pnyx.domain.referendum import (
     verify,
 )
 from pnyx.domain.selection import WorkerSelection, arrangement_seed, select_workers
+from pnyx.sdk import referendum as votes
 from pnyx.types import Address
 from tests.helpers.world import World
 
@@ -249,7 +250,9 @@ def test_the_largest_small_poll_and_the_first_large_one(world: World) -> None:
     large.post_intent(accounts[0], RID)
     chosen = keccak(b"the initiator's favourite seed")
     large.initiate(world.owner, RID, chosen, draw_group(chosen, 58, 3))
-    assert large.info(RID).seed == chosen  # accepted: only `pnyx vote verify` catches it
+    assert large.info(RID).seed == chosen  # accepted: only the audit of the intents catches it
+    audit = votes.audit(large, RID)
+    assert audit.selection_matches is False and not audit.ok
 
 
 def _funded(world: World, count: int, *, first: int) -> list[LocalAccount]:
