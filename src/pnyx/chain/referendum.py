@@ -17,16 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 from web3.types import TxReceipt
 
-from pnyx.chain.artifacts import load_artifact
+from pnyx.chain.binding import ContractBinding
 from pnyx.chain.client import ChainClient
 from pnyx.domain._hex import to_bytes
 from pnyx.domain.referendum import IntermediateResult, ReferendumSetup
 from pnyx.types import Address
 
-NAME = "Referendum"
 # Up to this many participants the contract computes AN itself and accepts only its seed.
 LEDGER_AN_MAX_PARTICIPANTS = 57
 
@@ -48,24 +46,14 @@ class ReferendumInfo:
 
 
 @dataclass
-class Referendum:
+class Referendum(ContractBinding):
     """A deployed `Referendum` contract, holding any number of referendums by id."""
 
-    client: ChainClient
-    contract: Contract
+    ARTIFACT = "Referendum"
 
     @classmethod
     def deploy(cls, client: ChainClient, owner: LocalAccount) -> Referendum:
-        artifact = load_artifact(NAME)
-        return cls(client, client.contract(client.deploy(owner, artifact), artifact.abi))
-
-    @classmethod
-    def at(cls, client: ChainClient, address: str) -> Referendum:
-        return cls(client, client.contract(address, load_artifact(NAME).abi))
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
+        return cls._deploy(client, owner)
 
     # ─── Transactions ───
     def create(

@@ -13,35 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from pnyx.chain.artifacts import load_artifact
+from pnyx.chain.binding import ContractBinding
 from pnyx.chain.client import ChainClient
 from pnyx.domain._hex import to_bytes
 
-NAME = "WorkerSelectionVerifier"
-
 
 @dataclass
-class WorkerSelectionVerifier:
+class WorkerSelectionVerifier(ContractBinding):
     """A deployed verifier; every method is a view (no transaction, no state)."""
 
-    client: ChainClient
-    contract: Contract
+    ARTIFACT = "WorkerSelectionVerifier"
 
     @classmethod
     def deploy(cls, client: ChainClient, owner: LocalAccount) -> WorkerSelectionVerifier:
-        artifact = load_artifact(NAME)
-        return cls(client, client.contract(client.deploy(owner, artifact), artifact.abi))
-
-    @classmethod
-    def at(cls, client: ChainClient, address: str) -> WorkerSelectionVerifier:
-        return cls(client, client.contract(address, load_artifact(NAME).abi))
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
+        return cls._deploy(client, owner)
 
     def draw(self, seed: str | bytes, participants: int, n: int) -> list[int]:
         """The positions (into the ascending participant list) of the n workers `seed` selects, in

@@ -9,10 +9,9 @@ from typing import Any
 
 from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 from web3.types import TxReceipt
 
-from pnyx.chain.artifacts import load_artifact
+from pnyx.chain.binding import ContractBinding
 from pnyx.chain.client import ChainClient
 from pnyx.chain.signing import sign_eip191
 from pnyx.domain.feeds import FeedConfig, Report, config_digest, pack_signatures
@@ -29,14 +28,7 @@ class FeedRead:
 
 
 @dataclass
-class _Feed:
-    client: ChainClient
-    contract: Contract
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
+class _Feed(ContractBinding):
     def latest(self) -> FeedRead:
         round_id, answer, _, updated_at, _ = self.client.call(
             self.contract.functions.latestRoundData()
@@ -74,6 +66,8 @@ class _Feed:
 
 @dataclass
 class AggregatorFeed(_Feed):
+    ARTIFACT = "Aggregator"
+
     @classmethod
     def deploy(
         cls,
@@ -85,15 +79,9 @@ class AggregatorFeed(_Feed):
         feed: FeedConfig,
         token: str,
     ) -> AggregatorFeed:
-        artifact = load_artifact("Aggregator")
-        address = client.deploy(
-            owner, artifact, owner.address, feed_id, description, feed.as_tuple(), token
+        return cls._deploy(
+            client, owner, owner.address, feed_id, description, feed.as_tuple(), token
         )
-        return cls(client, client.contract(address, artifact.abi))
-
-    @classmethod
-    def at(cls, client: ChainClient, address: str) -> AggregatorFeed:
-        return cls(client, client.contract(address, load_artifact("Aggregator").abi))
 
     def set_config(
         self,
@@ -166,6 +154,8 @@ class ReportingConfig:
 
 @dataclass
 class ReportingFeed(_Feed):
+    ARTIFACT = "OffchainReporting"
+
     config: ReportingConfig | None = None
 
     @classmethod
@@ -180,10 +170,9 @@ class ReportingFeed(_Feed):
         reward_token: str,
         reward_per_unit: int,
     ) -> ReportingFeed:
-        artifact = load_artifact("OffchainReporting")
-        address = client.deploy(
+        return cls._deploy(
+            client,
             owner,
-            artifact,
             owner.address,
             feed_id,
             description,
@@ -191,11 +180,6 @@ class ReportingFeed(_Feed):
             reward_token,
             reward_per_unit,
         )
-        return cls(client, client.contract(address, artifact.abi))
-
-    @classmethod
-    def at(cls, client: ChainClient, address: str) -> ReportingFeed:
-        return cls(client, client.contract(address, load_artifact("OffchainReporting").abi))
 
     def set_config(
         self, owner: LocalAccount, nodes: list[str], *, f: int, threshold: int

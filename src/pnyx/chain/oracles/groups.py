@@ -11,10 +11,9 @@ from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-from web3.contract import Contract
 from web3.types import TxReceipt
 
-from pnyx.chain.artifacts import load_artifact
+from pnyx.chain.binding import ContractBinding
 from pnyx.chain.client import ChainClient
 from pnyx.chain.signing import sign_eip191
 from pnyx.domain._hex import to_address, to_bytes, to_hex32
@@ -85,11 +84,10 @@ class Acceptance:
 
 
 @dataclass
-class RandomGroupOracle:
+class RandomGroupOracle(ContractBinding):
     """One deployed `RandomGroupOracle`."""
 
-    client: ChainClient
-    contract: Contract
+    ARTIFACT = CONTRACT
 
     @classmethod
     def deploy(
@@ -105,10 +103,9 @@ class RandomGroupOracle:
         response_timeout_s: int,
         callback_gas: int = 200_000,
     ) -> RandomGroupOracle:
-        artifact = load_artifact(CONTRACT)
-        address = client.deploy(
+        return cls._deploy(
+            client,
             deployer,
-            artifact,
             token,
             stake,
             fee,
@@ -117,15 +114,6 @@ class RandomGroupOracle:
             response_timeout_s,
             callback_gas,
         )
-        return cls(client, client.contract(address, artifact.abi))
-
-    @classmethod
-    def at(cls, client: ChainClient, address: str) -> RandomGroupOracle:
-        return cls(client, client.contract(address, load_artifact(CONTRACT).abi))
-
-    @property
-    def address(self) -> Address:
-        return to_address(self.contract.address)
 
     # ─── Parameters ───
     def group_size(self) -> int:

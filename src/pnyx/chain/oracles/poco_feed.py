@@ -16,10 +16,9 @@ from typing import Any
 
 from eth_abi.abi import decode, encode
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 from web3.types import TxReceipt
 
-from pnyx.chain.artifacts import load_artifact
+from pnyx.chain.binding import ContractBinding
 from pnyx.chain.client import ChainClient
 from pnyx.domain._hex import to_address, to_bytes, to_hex32
 from pnyx.domain.deal import Deal
@@ -107,27 +106,16 @@ def deal_digest(deal: Deal) -> int:
 
 
 @dataclass
-class PocoFeed:
+class PocoFeed(ContractBinding):
     """A deployed `PocoOracle`."""
 
-    client: ChainClient
-    contract: Contract
+    ARTIFACT = "PocoOracle"
 
     @classmethod
     def deploy(
         cls, client: ChainClient, deployer: LocalAccount, *, hub: str, policy: ProvenancePolicy
     ) -> PocoFeed:
-        artifact = load_artifact("PocoOracle")
-        address = client.deploy(deployer, artifact, hub, policy.as_abi())
-        return cls(client, client.contract(address, artifact.abi))
-
-    @classmethod
-    def at(cls, client: ChainClient, address: str) -> PocoFeed:
-        return cls(client, client.contract(address, load_artifact("PocoOracle").abi))
-
-    @property
-    def address(self) -> Address:
-        return to_address(str(self.contract.address))
+        return cls._deploy(client, deployer, hub, policy.as_abi())
 
     # ─── Transactions ───
     def accept_deal(self, sender: LocalAccount, deal: Deal) -> TxReceipt:
