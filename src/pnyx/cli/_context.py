@@ -24,8 +24,9 @@ from pnyx.chain.protocol import Protocol
 from pnyx.chain.signing import account_from_key, dev_account
 from pnyx.chain.wallet import load_wallet
 from pnyx.config import home_dir, setting
-from pnyx.errors import PnyxInputError, WalletError
-from pnyx.types import NANO_PER_TOKEN
+from pnyx.domain._hex import to_address
+from pnyx.errors import NotFoundError, PnyxInputError, WalletError
+from pnyx.types import NANO_PER_TOKEN, Address
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 
@@ -81,8 +82,27 @@ def deployment_file(path: Path | None) -> Path:
 
 
 def connect(rpc: str | None, deployment: Path | None) -> Protocol:
-    url = rpc or setting("chain", "url") or DEFAULT_RPC
-    return Protocol(ChainClient(url), Deployment.load(deployment_file(deployment)))
+    return Protocol(chain_client(rpc), Deployment.load(deployment_file(deployment)))
+
+
+def chain_client(rpc: str | None) -> ChainClient:
+    """The chain at the option, PNYX_CHAIN_URL, or the default local node."""
+    return ChainClient(rpc or setting("chain", "url") or DEFAULT_RPC)
+
+
+def parse_address(text: str) -> Address:
+    try:
+        return to_address(text.strip())
+    except PnyxInputError:
+        raise PnyxInputError(f"not an address: {text!r}") from None
+
+
+def require_contract(client: ChainClient, address: str) -> Address:
+    """The checked address, once there is code at it: a clear error beats a failing call."""
+    checked = parse_address(address)
+    if not client.w3.eth.get_code(checked):  # type: ignore[arg-type]
+        raise NotFoundError(f"no contract at {checked} on chain {client.chain_id}")
+    return checked
 
 
 def signer(wallet: str | None, dev_account_index: int | None) -> LocalAccount:

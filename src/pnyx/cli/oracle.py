@@ -21,25 +21,25 @@ from pnyx.chain.client import ChainClient
 from pnyx.chain.oracles.feeds import AggregatorFeed, ReportingFeed
 from pnyx.chain.oracles.poco_feed import STATUS_BAD_REQUEST, STATUS_NOT_FOUND, STATUS_OK, PocoFeed
 from pnyx.cli._context import (
-    DEFAULT_RPC,
     DeploymentOption,
     DevAccountOption,
     RpcOption,
     WalletOption,
+    chain_client,
     connect,
     format_tokens,
     output,
+    parse_address,
     parse_tokens,
+    require_contract,
     signer,
 )
-from pnyx.config import setting
 from pnyx.devnet.oracles import DEFAULT_CAPTION, REWARD_PER_UNIT, AggregationTerms, deploy_feed
-from pnyx.domain._hex import keccak, to_address, to_bytes
+from pnyx.domain._hex import keccak, to_bytes
 from pnyx.domain.feeds import FeedConfig
 from pnyx.errors import ContractRevert, NotFoundError, PnyxInputError
 from pnyx.services.oracle.config import Mechanism
 from pnyx.services.oracle.onchain import ConfigFollower
-from pnyx.types import Address
 
 app = typer.Typer(
     help="Deploy numeric oracle feeds; show their nodes, status and values.", no_args_is_help=True
@@ -151,7 +151,7 @@ def deploy(
         protocol,
         signer(wallet, dev_account),
         mechanism,
-        [_address(a) for a in addresses],
+        [parse_address(a) for a in addresses],
         f=f,
         threshold=threshold,
         config=config,
@@ -180,7 +180,7 @@ def nodes(
 ) -> None:
     """The feed's configured nodes; for on-chain aggregation their stake, payment owed and last
     round, for off-chain reporting their reward units."""
-    oracle = _open(_client(rpc), feed)
+    oracle = _open(chain_client(rpc), feed)
     if isinstance(oracle, PocoFeed):
         raise PnyxInputError(
             f"{oracle.address} is a PocoOracle: it has no nodes, its values come from PoCo tasks "
@@ -209,7 +209,7 @@ def nodes(
             row["reward_units"] = oracle.units_of(index)
         rows.append(row)
     data = {
-        "address": to_address(oracle.address),
+        "address": oracle.address,
         "mechanism": kind_of(oracle).value,
         "config_count": active.config.count,
         "config_digest": "0x" + active.digest.hex(),
@@ -235,7 +235,7 @@ def nodes(
 def status(ctx: typer.Context, feed: str = FeedArgument, rpc: str = RpcOption) -> None:
     """Mechanism, configuration, bounds, heartbeat and deviation threshold, and the latest answer
     with its round, its age, and whether it is fresh (younger than the heartbeat)."""
-    client = _client(rpc)
+    client = chain_client(rpc)
     oracle = _open(client, feed)
     if isinstance(oracle, PocoFeed):
         policy = oracle.policy()
@@ -257,7 +257,7 @@ def status(ctx: typer.Context, feed: str = FeedArgument, rpc: str = RpcOption) -
     config = oracle.feed_config()
     latest = oracle.latest()
     data: dict[str, Any] = {
-        "address": to_address(oracle.address),
+        "address": oracle.address,
         "mechanism": kind_of(oracle).value,
         "description": _call(oracle, "description"),
         "feed_id": "0x" + bytes(_call(oracle, "feedId")).hex(),
@@ -310,8 +310,11 @@ def read(
 ) -> None:
     """EIP-2362 `valueFor(id)` with its status (200 ok, 400 unknown id, 404 no value yet), and
     `latestRoundData`. The id defaults to the feed's own; a PocoOracle needs --key."""
-    oracle = _open(_client(rpc), feed)
-    data: dict[str, Any] = {"address": to_address(oracle.address), "mechanism": kind_of(oracle)}
+    oracle = _open(chain_client(rpc), feed)
+    data: dict[str, Any] = {
+        "address": oracle.address,
+        "mechanism": kind_of(oracle),
+    }
     if isinstance(oracle, PocoFeed):
         if key is None:
             raise PnyxInputError(f"{oracle.address} is a keyed PocoOracle: pass --key KEY")
@@ -344,15 +347,9 @@ def read(
 # The reads `pnyx.chain.oracles` does not wrap yet (code at an address, `feedId`, `description`,
 # `decimals`, `rewardPerUnit`, the probes) are made here, through the feeds' own contracts, as
 # `pnyx.services.oracle.onchain` does for the nodes.
-def _client(rpc: str | None) -> ChainClient:
-    return ChainClient(rpc or setting("chain", "url") or DEFAULT_RPC)
-
-
 def _open(client: ChainClient, address: str) -> AnyOracle:
     """The oracle at `address`, its kind told by which of its own views answer."""
-    checked = _address(address)
-    if not client.w3.eth.get_code(checked):  # type: ignore[arg-type]
-        raise NotFoundError(f"no contract at {checked} on chain {client.chain_id}")
+    checked = require_contract(client, address)
     reporting = ReportingFeed.at(client, checked)
     if not _answers(reporting, "feedId"):
         poco = PocoFeed.at(client, checked)
@@ -385,13 +382,6 @@ def _call(oracle: AnyOracle, view: str) -> Any:
 
 
 # ─── Parsing and formatting ───
-def _address(text: str) -> Address:
-    try:
-        return to_address(text.strip())
-    except PnyxInputError:
-        raise PnyxInputError(f"not an address: {text!r}") from None
-
-
 def _parse_id(text: str) -> bytes:
     """A 0x-hex bytes32, or the text whose keccak256 it is ("Price-ETH/USD-8")."""
     if text.startswith(("0x", "0X")):

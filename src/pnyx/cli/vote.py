@@ -20,13 +20,21 @@ from pathlib import Path
 
 import typer
 
-from pnyx.chain.client import ChainClient
 from pnyx.chain.referendum import Referendum
-from pnyx.cli._context import DEFAULT_RPC, DevAccountOption, RpcOption, WalletOption, output, signer
+from pnyx.cli._context import (
+    DevAccountOption,
+    RpcOption,
+    WalletOption,
+    chain_client,
+    output,
+    parse_address,
+    require_contract,
+    signer,
+)
 from pnyx.config import setting
 from pnyx.domain._hex import to_address, to_bytes, to_hex32
 from pnyx.domain.collusion import t_max
-from pnyx.errors import NotFoundError, PnyxInputError
+from pnyx.errors import PnyxInputError
 from pnyx.sdk import referendum as votes
 
 app = typer.Typer(
@@ -53,7 +61,7 @@ def deploy(
     dev_account: int = DevAccountOption,
 ) -> None:
     """Deploy a Referendum contract (it holds any number of referendums)."""
-    deployed = Referendum.deploy(_client(rpc), signer(wallet, dev_account))
+    deployed = Referendum.deploy(chain_client(rpc), signer(wallet, dev_account))
     out = output(ctx)
     out.emit({"contract": deployed.address}, title="Referendum")
     out.message(f"export PNYX_VOTE_CONTRACT={deployed.address}")
@@ -256,19 +264,12 @@ def demo(
         raise typer.Exit(1)
 
 
-def _client(rpc: str | None) -> ChainClient:
-    return ChainClient(rpc or setting("chain", "url") or DEFAULT_RPC)
-
-
 def _open(rpc: str | None, contract: str | None) -> Referendum:
     address = contract or setting("vote", "contract")
     if not address:
         raise PnyxInputError("no Referendum contract: pass --contract or set PNYX_VOTE_CONTRACT")
-    client = _client(rpc)
-    checked = _address(address)
-    if not client.w3.eth.get_code(checked):  # type: ignore[arg-type]
-        raise NotFoundError(f"no contract at {checked} on chain {client.chain_id}")
-    return Referendum.at(client, checked)
+    client = chain_client(rpc)
+    return Referendum.at(client, require_contract(client, address))
 
 
 def _id(text: str) -> bytes:
@@ -276,13 +277,6 @@ def _id(text: str) -> bytes:
         return to_bytes(text, length=32)
     except PnyxInputError:
         raise PnyxInputError(f"not a referendum id (32-byte 0x-hex): {text!r}") from None
-
-
-def _address(text: str) -> str:
-    try:
-        return str(to_address(text.strip()))
-    except PnyxInputError:
-        raise PnyxInputError(f"not an address: {text!r}") from None
 
 
 def _participants(listed: str | None, path: Path | None) -> list[str]:
@@ -293,4 +287,4 @@ def _participants(listed: str | None, path: Path | None) -> list[str]:
             listed = ",".join(path.read_text().split())
         except OSError as exc:
             raise PnyxInputError(f"cannot read {path}: {exc.strerror}") from None
-    return [_address(a) for a in (listed or "").split(",") if a.strip()]
+    return [parse_address(a) for a in (listed or "").split(",") if a.strip()]

@@ -88,7 +88,7 @@ def run_vote_demo(
         console.print(f"Referendum [cyan]{rid.hex()}[/cyan]: {QUESTION!r}")
         console.print(f"  n = {workers} workers, t = {t} = t_max(n) (t² + t ≤ n + 1)")
 
-        _each(console, "intents (ledger order)", rng.sample(people, len(people)), rid, referendum)
+        _post_intents(console, rng.sample(people, len(people)), rid, referendum)
         selection = votes.initiate(referendum, initiator, rid)
         checked = (
             "AN computed by the contract itself, draw checked"
@@ -133,11 +133,11 @@ def run_vote_demo(
     return outcome
 
 
-def _each(
-    console: Console, label: str, people: list[LocalAccount], rid: bytes, referendum: Referendum
+def _post_intents(
+    console: Console, people: list[LocalAccount], rid: bytes, referendum: Referendum
 ) -> None:
     with Progress(console=console, transient=True) as progress:
-        job = progress.add_task(label, total=len(people))
+        job = progress.add_task("intents (ledger order)", total=len(people))
         for person in people:
             votes.join(referendum, person, rid)
             progress.advance(job)
