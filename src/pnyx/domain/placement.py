@@ -6,7 +6,6 @@ Nothing is read or written here: the scheduler reads the graph file and hands it
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -49,15 +48,13 @@ def parse_edge_list(text: str) -> Any:
 
 
 def hop_distances(graph: Any, sources: Iterable[str]) -> dict[str, int]:
-    """The fewest hops from any of `sources` to every node reachable from them (one multi-source
-    BFS). Sources missing from the graph are skipped; nodes absent from the result are unreachable
-    (or unknown): infinitely far."""
-    distance: dict[str, int] = {s: 0 for s in sources if s in graph}
-    queue = deque(distance)
-    while queue:
-        node = queue.popleft()
-        for neighbour in graph.adj[node]:
-            if neighbour not in distance:
-                distance[neighbour] = distance[node] + 1
-                queue.append(neighbour)
-    return distance
+    """The fewest hops from any of `sources` to every node reachable from them (networkx's
+    multi-source shortest paths, every edge one hop). Sources missing from the graph are skipped;
+    nodes absent from the result are unreachable (or unknown): infinitely far."""
+    present = {source for source in sources if source in graph}
+    if not present:
+        return {}
+    return {
+        node: int(hops)
+        for node, hops in nx.multi_source_dijkstra_path_length(graph, present).items()
+    }
