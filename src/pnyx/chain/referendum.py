@@ -23,10 +23,15 @@ from pnyx.chain.binding import ContractBinding
 from pnyx.chain.client import ChainClient
 from pnyx.domain._hex import to_bytes
 from pnyx.domain.referendum import IntermediateResult, ReferendumSetup
+from pnyx.errors import ConflictError
 from pnyx.types import Address
 
 # Up to this many participants the contract computes AN itself and accepts only its seed.
 LEDGER_AN_MAX_PARTICIPANTS = 57
+
+
+class NotInitiatedError(ConflictError):
+    """The referendum has no workers yet: nothing can be shared or counted."""
 
 
 @dataclass(frozen=True)
@@ -144,10 +149,15 @@ class Referendum(ContractBinding):
         return int(self.client.call(self.contract.functions.interpolatedTally(_id(referendum_id))))
 
     def setup(self, referendum_id: str | bytes) -> ReferendumSetup:
-        """The arithmetic's setup, from the chain alone: workers in slot order and t."""
-        return ReferendumSetup(
-            workers=tuple(self.workers(referendum_id)), threshold=self.info(referendum_id).t
-        )
+        """The arithmetic's setup, from the chain alone: workers in slot order and t.
+
+        Raises:
+            NotInitiatedError: the referendum has no workers yet.
+        """
+        info = self.info(referendum_id)
+        if not info.initiated:
+            raise NotInitiatedError("the referendum is not initiated yet: it has no workers")
+        return ReferendumSetup(workers=tuple(self.workers(referendum_id)), threshold=info.t)
 
     def intermediate_results(self, referendum_id: str | bytes) -> list[IntermediateResult]:
         """The posted results in posting order, for `pnyx.domain.referendum.verify` (`ballots` is

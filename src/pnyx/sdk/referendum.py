@@ -30,13 +30,13 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from pnyx.chain.referendum import NotInitiatedError as NotInitiatedError  # raised from here too
 from pnyx.chain.referendum import Referendum, ReferendumInfo
 from pnyx.domain._hex import keccak, to_hex32
 from pnyx.domain.collusion import t_max
 from pnyx.domain.crypto import DecryptionError, box_public_key, open_sealed, seal
 from pnyx.domain.referendum import (
     IntermediateResult,
-    ReferendumSetup,
     Verification,
     cast_ballot,
     combine_shares,
@@ -56,10 +56,6 @@ class NotSelectedError(ConflictError):
     """The account is not one of the referendum's workers."""
 
 
-class NotInitiatedError(ConflictError):
-    """The referendum has no workers yet: nothing can be shared or counted."""
-
-
 def referendum_id(initiator: str, question: str) -> bytes:
     """The id of `question` asked by `initiator`: two initiators may ask the same question."""
     if not question.strip():
@@ -74,13 +70,6 @@ def box_private_key(account: LocalAccount, rid: bytes) -> bytes:
 def share_context(rid: bytes, slot: int) -> str:
     # Binds a sealed share to its referendum and slot: a share cannot be replayed elsewhere.
     return f"pnyx-vote:{rid.hex()}:{slot}"
-
-
-def _setup(referendum: Referendum, rid: bytes) -> ReferendumSetup:
-    """The workers and t, once the referendum is initiated."""
-    if not referendum.info(rid).initiated:
-        raise NotInitiatedError("the referendum is not initiated yet: it has no workers")
-    return referendum.setup(rid)
 
 
 def _key(address: str) -> str:
@@ -147,7 +136,7 @@ def cast(
     rng: RandBelow | None = None,
 ) -> list[int]:
     """Share and seal the vote; returns the slots whose worker posted no key (they get nothing)."""
-    setup = _setup(referendum, rid)
+    setup = referendum.setup(rid)
     keys = {_key(a): key for a, key in referendum.box_keys(rid).items()}
     ballot = cast_ballot(voter.address, vote, setup, rng)
     sealed: list[bytes] = []
@@ -177,7 +166,7 @@ class WorkReport:
 
 def intermediate_result(referendum: Referendum, worker: LocalAccount, rid: bytes) -> WorkReport:
     """Open the worker's shares from the chain and add them up (nothing is sent)."""
-    setup = _setup(referendum, rid)
+    setup = referendum.setup(rid)
     slots = {_key(w): slot for slot, w in enumerate(setup.workers)}
     slot = slots.get(_key(worker.address))
     if slot is None:
@@ -212,7 +201,7 @@ def _open_share(private: bytes, sealed: bytes, rid: bytes, slot: int, prime: int
 def count(referendum: Referendum, sender: LocalAccount, rid: bytes) -> int:
     """Record the outcome: the interpolation of the first t posted results, as the contract
     checks it. Returns the number of yes votes."""
-    setup = _setup(referendum, rid)
+    setup = referendum.setup(rid)
     posted = referendum.intermediate_results(rid)  # in posting order
     yes = tally(setup, posted[: setup.threshold])
     referendum.finalize(sender, rid, yes)
@@ -276,7 +265,7 @@ def audit(referendum: Referendum, rid: bytes) -> Audit:
             and list(selection.workers) == recorded
         )
         if info.posted >= info.t:
-            setup = _setup(referendum, rid)
+            setup = referendum.setup(rid)
             verification = verify(setup, referendum.intermediate_results(rid), ballots=info.votes)
     return Audit(
         info=info,
