@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from pnyx.devnet.network import Devnet
-from pnyx.devnet.oracles import OracleNodes, PriceSource, oracle_accounts, start_oracle_nodes
+from pnyx.devnet.oracles import OracleNodes, oracle_accounts, start_oracle_nodes
+from pnyx.devnet.price_source import PriceSource
 from pnyx.domain.feeds import feed_id
 from tests.e2e.conftest import Cli
 

@@ -99,9 +99,12 @@ class Protocol:
     def transfer_tokens(self, sender: LocalAccount, to: str, amount: int) -> TxReceipt:
         return self.client.transact(sender, self.token.functions.transfer(to, amount))
 
-    def approve(self, sender: LocalAccount, amount: int) -> TxReceipt:
+    def approve(
+        self, sender: LocalAccount, amount: int, *, spender: str | None = None
+    ) -> TxReceipt:
+        """Lets `spender` (the hub by default) draw `amount` tokens from the sender."""
         return self.client.transact(
-            sender, self.token.functions.approve(self.deployment.hub, amount)
+            sender, self.token.functions.approve(spender or self.deployment.hub, amount)
         )
 
     def deposit(

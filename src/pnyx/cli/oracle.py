@@ -34,7 +34,7 @@ from pnyx.cli._context import (
     require_contract,
     signer,
 )
-from pnyx.devnet.oracles import DEFAULT_CAPTION, REWARD_PER_UNIT, AggregationTerms, deploy_feed
+from pnyx.devnet.feeds import DEFAULT_CAPTION, REWARD_PER_UNIT, AggregationTerms, deploy_feed
 from pnyx.domain._hex import keccak, to_bytes
 from pnyx.domain.feeds import FeedConfig
 from pnyx.errors import ContractRevert, NotFoundError, PnyxInputError
